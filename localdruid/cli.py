@@ -1,0 +1,262 @@
+"""Command line: `python -m localdruid serve | ingest | demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_URL = "http://127.0.0.1:8082"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from localdruid.server import create_app
+
+    app, engine = create_app(Path(args.data_dir), host=f"{args.host}:{args.port}")
+    print(
+        f"localdruid serving {Path(args.data_dir).resolve()} on http://{args.host}:{args.port}",
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=args.access_log,
+        )
+    finally:
+        engine.close()
+    return 0
+
+
+def _request(url: str, body: Any = None, method: str | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method=method or ("POST" if data else "GET"),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(exc.read())
+        return str(body.get("errorMessage") or body.get("error") or body)
+    except ValueError:
+        return str(exc)
+
+
+def resolve_local_paths(task: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make a local input source's relative paths relative to the spec file, not the server."""
+    source = task.get("spec", {}).get("ioConfig", {}).get("inputSource", {})
+    if isinstance(source, dict) and source.get("type") == "local":
+        if isinstance(source.get("baseDir"), str) and not os.path.isabs(source["baseDir"]):
+            source["baseDir"] = str((base / source["baseDir"]).resolve())
+        if isinstance(source.get("files"), list):
+            source["files"] = [
+                f if not isinstance(f, str) or os.path.isabs(f) else str((base / f).resolve())
+                for f in source["files"]
+            ]
+    return task
+
+
+def ingest(url: str, task: dict[str, Any], *, progress: bool = True) -> dict[str, Any]:
+    """Submit a task and follow it to the end, drawing a progress bar; returns the final status."""
+    from tqdm import tqdm
+
+    task_id = _request(f"{url}/druid/indexer/v1/task", task)["task"]
+    bar = tqdm(
+        total=100,
+        unit="%",
+        desc="pending",
+        disable=not progress,
+        bar_format="{desc:<10} {bar} {n:.0f}% [{elapsed}]",
+    )
+    try:
+        while True:
+            doc = _request(f"{url}/druid/indexer/v1/task/{urllib.request.quote(task_id)}/status")
+            phase = doc.get("progress", {})
+            bar.set_description_str(str(phase.get("phase", "")))
+            bar.n = round(100 * float(phase.get("fraction", 0)), 1)
+            bar.refresh()
+            if doc["status"]["status"] != "RUNNING":
+                return doc
+            time.sleep(0.2)
+    finally:
+        bar.close()
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    path = Path(args.spec)
+    try:
+        task = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    task = resolve_local_paths(task, path.parent)
+    try:
+        doc = ingest(args.url.rstrip("/"), task, progress=not args.quiet)
+    except urllib.error.HTTPError as exc:
+        print(f"error: the server refused the task: {_error_text(exc)}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"error: cannot reach localdruid at {args.url}: {exc.reason}", file=sys.stderr)
+        return 1
+    status = doc["status"]
+    if status["status"] != "SUCCESS":
+        print(f"task {status['id']} FAILED: {status.get('errorMsg')}", file=sys.stderr)
+        return 1
+    reports = _request(
+        f"{args.url.rstrip('/')}/druid/indexer/v1/task/{urllib.request.quote(status['id'])}/reports"
+    )
+    stats = reports["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"]
+    print(
+        f"task {status['id']} SUCCESS in {status['duration']} ms: "
+        f"{stats.get('processed', 0)} rows processed, {stats.get('unparseable', 0)} unparseable, "
+        f"{stats.get('thrownAway', 0)} thrown away"
+    )
+    return 0
+
+
+def wait_until_healthy(
+    url: str, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None
+) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if _request(f"{url}/status/health") is True:
+                return True
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from localdruid.sample import sample_task
+
+    url = f"http://{args.host}:{args.port}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "localdruid",
+        "serve",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--data-dir",
+        args.data_dir,
+    ]
+    proc = subprocess.Popen(cmd)
+    try:
+        if not wait_until_healthy(url, proc=proc):
+            print("error: localdruid did not start", file=sys.stderr)
+            return 1
+        names = _request(f"{url}/druid/v2/datasources")
+        if "wikipedia" in names:
+            print("sample datasource 'wikipedia' already loaded")
+        else:
+            print("loading the sample datasource 'wikipedia' ...")
+            doc = ingest(url, sample_task(Path(args.data_dir)))
+            if doc["status"]["status"] != "SUCCESS":
+                print(f"sample ingestion failed: {doc['status']['errorMsg']}", file=sys.stderr)
+                return 1
+        print(
+            f"\nlocaldruid is ready at {url}  (Ctrl-C stops it)\n"
+            f"  curl -s {url}/druid/v2/datasources\n"
+            f"  curl -s -XPOST -H 'Content-Type: application/json' {url}/druid/v2/ -d "
+            '\'{"queryType":"timeBoundary","dataSource":"wikipedia"}\'\n',
+            flush=True,
+        )
+        proc.wait()
+        return proc.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m localdruid",
+        description="localdruid: an embedded Apache Druid-compatible server on DuckDB. It answers "
+        "Druid's native query API (POST /druid/v2/) and native batch ingestion "
+        "(POST /druid/indexer/v1/task), so any Druid client can use it.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve", help="run the server", description="Run the Druid-compatible HTTP server."
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; use 0.0.0.0 to expose it)",
+    )
+    serve.add_argument("--port", type=int, default=8082, help="port (default 8082, Druid's broker)")
+    serve.add_argument(
+        "--data-dir",
+        default="var/localdruid",
+        help="where data persists across restarts (default var/localdruid)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default warning)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=_serve)
+
+    ing = sub.add_parser(
+        "ingest",
+        help="submit an ingestion spec and follow it",
+        description="Submit a Druid native batch ingestion spec (index or index_parallel) to a "
+        "running server, draw a progress bar until the task ends, and print its row counts. "
+        "Relative paths of a local input source are taken relative to the spec file.",
+    )
+    ing.add_argument("spec", help="path of the ingestion spec (JSON)")
+    ing.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.set_defaults(func=_ingest)
+
+    demo = sub.add_parser(
+        "demo",
+        help="serve and load a small sample dataset (what `make run` does)",
+        description="Start the server in a child process, load the sample 'wikipedia' "
+        "datasource if it is not there yet, and keep serving until Ctrl-C.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8082, help="port (default 8082)")
+    demo.add_argument(
+        "--data-dir", default="var/localdruid", help="data directory (default var/localdruid)"
+    )
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

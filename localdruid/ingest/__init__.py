@@ -1,0 +1,1 @@
+"""Native batch ingestion: specs, input readers, the loader and the task queue."""

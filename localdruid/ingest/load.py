@@ -1,0 +1,501 @@
+"""Loading: read input, parse timestamps, filter, roll up, then replace time chunks atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import duckdb
+
+from localdruid import timeutil
+from localdruid.errors import InvalidInput, Unsupported
+from localdruid.ingest.reader import Reader, input_files
+from localdruid.ingest.spec import IngestSpec
+from localdruid.jsonspec import Spec
+from localdruid.query.columns import ColumnRef
+from localdruid.query.filters import compile_filter
+from localdruid.sql import Sql, quote_ident
+from localdruid.storage import PHYSICAL_TYPES, Column, Datasource, Segment, Store
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class RowStats:
+    processed: int = 0
+    unparseable: int = 0
+    thrown_away: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "processed": self.processed,
+            "processedBytes": 0,
+            "processedWithError": 0,
+            "thrownAway": self.thrown_away,
+            "unparseable": self.unparseable,
+        }
+
+
+def parse_long(text_sql: str) -> str:
+    """Druid's long coercion of text: integers exactly, decimals truncated toward zero."""
+    return (
+        f"(CASE WHEN contains({text_sql}, '.') OR contains(lower({text_sql}), 'e') "
+        f"THEN CAST(trunc(TRY_CAST({text_sql} AS DOUBLE)) AS BIGINT) "
+        f"ELSE TRY_CAST({text_sql} AS BIGINT) END)"
+    )
+
+
+def parse_long_exact(text_sql: str) -> str:
+    """A long dimension's coercion: "5.0" is 5, "5.5" and "abc" are null."""
+    exact = f"TRY_CAST({text_sql} AS DOUBLE)"
+    return (
+        f"(CASE WHEN contains({text_sql}, '.') OR contains(lower({text_sql}), 'e') "
+        f"THEN (CASE WHEN {exact} = trunc({exact}) THEN CAST({exact} AS BIGINT) END) "
+        f"ELSE TRY_CAST({text_sql} AS BIGINT) END)"
+    )
+
+
+def cast_text(text_sql: str, druid_type: str) -> str:
+    if druid_type == "STRING":
+        return text_sql
+    if druid_type == "LONG":
+        return parse_long_exact(text_sql)
+    return f"TRY_CAST({text_sql} AS {PHYSICAL_TYPES[druid_type]})"
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    name: str
+    type: str
+    rollup_sql: Sql  # an aggregate over input rows
+    row_sql: Sql  # the same for a single input row, when rollup is off
+    aggregator: dict[str, Any]
+
+
+_NUMERIC_METRICS = {
+    "longSum": ("LONG", "sum"),
+    "longMin": ("LONG", "min"),
+    "longMax": ("LONG", "max"),
+    "doubleSum": ("DOUBLE", "sum"),
+    "doubleMin": ("DOUBLE", "min"),
+    "doubleMax": ("DOUBLE", "max"),
+    "floatSum": ("FLOAT", "sum"),
+    "floatMin": ("FLOAT", "min"),
+    "floatMax": ("FLOAT", "max"),
+}
+
+
+def plan_metric(value: Any, text: Callable[[str], str], path: str) -> MetricPlan:
+    """How one metricsSpec aggregator is computed from input columns (given as text SQL)."""
+    spec = Spec(value, path)
+    kind = spec.type()
+    name = spec.str("name")
+    if kind == "count":
+        return MetricPlan(
+            name, "LONG", Sql("count(*)"), Sql("CAST(1 AS BIGINT)"), {"type": "count", "name": name}
+        )
+    if kind in _NUMERIC_METRICS:
+        druid_type, fn = _NUMERIC_METRICS[kind]
+        field = cast_text(text(spec.str("fieldName")), druid_type)
+        physical = PHYSICAL_TYPES[druid_type]
+        agg = {"type": kind, "name": name, "fieldName": spec.str("fieldName")}
+        return MetricPlan(
+            name, druid_type, Sql(f"CAST({fn}({field}) AS {physical})"), Sql(field), agg
+        )
+    if kind == "hyperUnique":
+        field = text(spec.str("fieldName"))
+        agg = {"type": "hyperUnique", "name": name, "fieldName": spec.str("fieldName")}
+        return MetricPlan(
+            name,
+            "COMPLEX<hyperUnique>",
+            Sql(f"list_distinct(list(hash({field})) FILTER (WHERE {field} IS NOT NULL))"),
+            Sql(f"(CASE WHEN {field} IS NULL THEN []::UBIGINT[] ELSE [hash({field})] END)"),
+            agg,
+        )
+    if kind == "filtered":
+        inner = plan_metric(
+            {**spec.require("aggregator"), "name": name}, text, spec.at("aggregator")
+        )
+
+        def resolve(column: str) -> ColumnRef:
+            return ColumnRef(text(column), "STRING")
+
+        condition = compile_filter(spec.require("filter"), resolve, spec.at("filter"))
+        empty = "0" if inner.aggregator["type"] == "count" else "NULL"
+        return MetricPlan(
+            name,
+            inner.type,
+            inner.rollup_sql + Sql(" FILTER (WHERE ") + condition + ")",
+            Sql("(CASE WHEN ") + condition + " THEN " + inner.row_sql + f" ELSE {empty} END)",
+            {
+                "type": "filtered",
+                "name": name,
+                "filter": spec.raw("filter"),
+                "aggregator": inner.aggregator,
+            },
+        )
+    raise Unsupported(f"{path}: metric type [{kind}] is not supported at ingestion by localdruid")
+
+
+def _filter_columns(value: Any) -> set[str]:
+    """Column names a filter reads, so the reader includes them."""
+    names: set[str] = set()
+    if isinstance(value, dict):
+        for key in ("dimension", "column"):
+            if isinstance(value.get(key), str):
+                names.add(value[key])
+        for child in value.values():
+            names |= _filter_columns(child)
+    elif isinstance(value, list):
+        for child in value:
+            names |= _filter_columns(child)
+    return names
+
+
+def _widen(old: str, new: str, name: str) -> str:
+    if old == new:
+        return old
+    if "COMPLEX" in old or "COMPLEX" in new:
+        raise InvalidInput(f"Column [{name}] holds {old}; cannot store {new} in it")
+    if "STRING" in (old, new):
+        return "STRING"
+    return "DOUBLE"
+
+
+class Loader:
+    """One ingestion task's run against the store."""
+
+    def __init__(self, store: Store, spec: IngestSpec, version: str, progress: Progress) -> None:
+        self.store = store
+        self.spec = spec
+        self.version = version
+        self.progress = progress
+        self.suffix = uuid.uuid4().hex[:12]
+        self.stats = RowStats()
+
+    def run(self) -> RowStats:
+        with self.store.writer() as cur:
+            try:
+                self._run(cur)
+            finally:
+                for table in (f"raw_{self.suffix}", f"stg_{self.suffix}"):
+                    with contextlib.suppress(duckdb.Error):
+                        cur.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        return self.stats
+
+    def _watch(self, cur: duckdb.DuckDBPyConnection, phase: str, low: float, high: float) -> Any:
+        """Report DuckDB's own progress on the running statement, scaled into [low, high]."""
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.25):
+                with contextlib.suppress(duckdb.Error):
+                    pct = cur.query_progress()
+                    if pct >= 0:
+                        self.progress(phase, low + (high - low) * min(pct, 100) / 100)
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        return done
+
+    def _execute(
+        self, cur: duckdb.DuckDBPyConnection, sql: Sql, phase: str, low: float, high: float
+    ) -> list[tuple[Any, ...]]:
+        self.progress(phase, low)
+        done = self._watch(cur, phase, low, high)
+        try:
+            return cur.execute(sql.text, sql.params).fetchall()
+        finally:
+            done.set()
+            self.progress(phase, high)
+
+    def _run(self, cur: duckdb.DuckDBPyConnection) -> None:
+        spec = self.spec
+        for setting in (
+            "enable_progress_bar=true",
+            "enable_progress_bar_print=false",
+            "progress_bar_time=0",
+        ):
+            cur.execute(f"SET {setting}")
+        files = input_files(spec.input_source, self.store.data_dir / "tmp")
+        self.progress("reading", 0.0)
+        if not files:
+            return
+        reader = Reader(spec.input_format, files)
+
+        metric_names = {str(m.get("name")) for m in spec.metrics}
+        metric_fields = {str(m.get("fieldName")) for m in spec.metrics if m.get("fieldName")}
+        if spec.discover:
+            skip = {spec.timestamp_column, *spec.exclusions, *metric_names, *metric_fields}
+            discovered = [(n, t) for n, t in reader.columns(cur) if n not in skip]
+            dims = [(n, t if spec.typed_discovery else "STRING") for n, t in discovered]
+        else:
+            dims = [(d.name, d.type) for d in spec.dimensions]
+        wanted: list[str] = []
+        for name in [
+            spec.timestamp_column,
+            *(n for n, _ in dims),
+            *sorted(metric_fields),
+            *sorted(_filter_columns(spec.transform_filter) - {"__time"}),
+        ]:
+            if name not in wanted:
+                wanted.append(name)
+        index = {name: f"i{k}" for k, name in enumerate(wanted)}
+
+        # 1. Read every input row, with its parsed timestamp, into a scratch table.
+        ts_sql = timeutil.timestamp_sql(index[spec.timestamp_column], spec.timestamp_format)
+        if spec.timestamp_missing is not None:
+            missing = timeutil.parse_timestamp(spec.timestamp_missing, spec.timestamp_format)
+            if missing is None:
+                raise InvalidInput("timestampSpec.missingValue cannot be parsed with its format")
+            ts_sql = f"COALESCE({ts_sql}, {int(missing)})"
+        select = ", ".join(f"{quote_ident(name)} AS {index[name]}" for name in wanted)
+        raw = f"raw_{self.suffix}"
+        self._execute(
+            cur,
+            Sql(
+                f"CREATE TEMP TABLE {raw} AS SELECT {ts_sql} AS __time, * FROM (SELECT {select} "
+                "FROM ("
+            )
+            + reader.relation(wanted)
+            + ") AS src) AS r",
+            "reading",
+            0.0,
+            0.6,
+        )
+
+        # 2. Decide which rows are kept: a timestamp, inside the intervals, passing the filter.
+        def text(column: str) -> str:
+            if column == "__time":
+                return "CAST(__time AS VARCHAR)"
+            return index.get(column, "CAST(NULL AS VARCHAR)")
+
+        def resolve(column: str) -> ColumnRef:
+            if column == "__time":
+                return ColumnRef("__time", "LONG")
+            return ColumnRef(text(column), "STRING")
+
+        keep = Sql("__time IS NOT NULL AND __time > ") + str(timeutil.MIN_MS)
+        if spec.intervals:
+            keep = (
+                keep
+                + " AND ("
+                + " OR ".join(
+                    f"(__time >= {int(s)} AND __time < {int(e)})" for s, e in spec.intervals
+                )
+                + ")"
+            )
+        keep = (
+            keep + " AND " + compile_filter(spec.transform_filter, resolve, "transformSpec.filter")
+        )
+        total, stamped, kept = cur.execute(
+            (
+                Sql("SELECT count(*), count(__time), count(*) FILTER (WHERE ")
+                + keep
+                + f") FROM {raw}"
+            ).text,
+            keep.params,
+        ).fetchone()
+        self.stats = RowStats(
+            processed=kept, unparseable=total - stamped, thrown_away=stamped - kept
+        )
+
+        # 3. Roll up at the query granularity, tagging each row with its segment's time chunk.
+        metrics = [
+            plan_metric(m, text, f"dataSchema.metricsSpec[{i}]") for i, m in enumerate(spec.metrics)
+        ]
+        qgran, sgran = spec.query_granularity, spec.segment_granularity
+        time_sql = qgran.sql_bucket("__time") if qgran.kind not in ("none", "all") else "__time"
+        if qgran.kind == "all":
+            raise InvalidInput("granularitySpec.queryGranularity cannot be all")
+        parts: list[Sql | str] = [f"{time_sql} AS __time"]
+        parts += [f"{cast_text(index[n], t)} AS d{k}" for k, (n, t) in enumerate(dims)]
+        for k, m in enumerate(metrics):
+            parts.append((m.rollup_sql if spec.rollup else m.row_sql) + f" AS m{k}")
+        stg = f"stg_{self.suffix}"
+        rolled = (
+            Sql(
+                f"CREATE TEMP TABLE {stg} AS SELECT *, {sgran.sql_bucket('__time')} AS __chunk"
+                " FROM (SELECT "
+            )
+            + Sql.join(", ", parts)
+            + f" FROM {raw} WHERE "
+            + keep
+        )
+        if spec.rollup:
+            rolled = rolled + " GROUP BY ALL"
+        self._execute(cur, rolled + ") AS rolled", "rollup", 0.6, 0.85)
+        cur.execute(f"DROP TABLE temp.{raw}")
+        chunks = cur.execute(
+            f"SELECT __chunk, min(__time), max(__time), count(*) FROM {stg} GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        self._publish(cur, stg, dims, metrics, chunks)
+
+    def _publish(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        stg: str,
+        dims: list[tuple[str, str]],
+        metrics: list[MetricPlan],
+        chunks: list[tuple[int, int, int, int]],
+    ) -> None:
+        """Replace or append the new segments in one transaction, with the catalog."""
+        spec = self.spec
+        sgran = spec.segment_granularity
+        existing = self.store.datasource(spec.datasource)
+        ds = existing or self.store.new_datasource(spec.datasource)
+        columns = dict(ds.columns)
+        changes: list[str] = []
+        table = quote_ident(ds.table)
+        wanted = [(n, t, "dimension", None) for n, t in dims]
+        wanted += [(m.name, m.type, "metric", m.aggregator) for m in metrics]
+        for name, druid_type, role, aggregator in wanted:
+            old = columns.get(name)
+            if old is None:
+                physical = f"c{len(columns) + 1}"
+                while any(c.physical == physical for c in columns.values()):
+                    physical = f"c{int(physical[1:]) + 1}"
+                columns[name] = Column(name, physical, druid_type, role, aggregator)
+                if existing is not None:
+                    changes.append(
+                        f"ALTER TABLE {table} ADD COLUMN {quote_ident(physical)} "
+                        f"{PHYSICAL_TYPES[druid_type]}"
+                    )
+                continue
+            widened = _widen(old.type, druid_type, name)
+            if widened != old.type:
+                changes.append(
+                    f"ALTER TABLE {table} ALTER COLUMN {quote_ident(old.physical)} "
+                    f"TYPE {PHYSICAL_TYPES[widened]}"
+                )
+            columns[name] = replace(old, type=widened, role=role, aggregator=aggregator)
+
+        replaced: list[tuple[int, int]] = []
+        if not spec.append:
+            replaced = [(start, sgran.bucket_end(start)) for start, *_ in chunks]
+            if spec.drop_existing and spec.intervals:
+                for low, high in spec.intervals:
+                    replaced.extend((b, sgran.bucket_end(b)) for b in sgran.iterate(low, high))
+
+        next_id = ds.next_id
+        new_segments: list[Segment] = []
+        for start, low, high, count in chunks:
+            version, partition = self.version, 0
+            if spec.append:
+                same = [
+                    s for s in ds.segments if s.start == start and s.end == sgran.bucket_end(start)
+                ]
+                if same:
+                    version = same[0].version
+                    partition = max(s.partition for s in same) + 1
+            new_segments.append(
+                Segment(
+                    id=next_id,
+                    start=start,
+                    end=sgran.bucket_end(start),
+                    version=version,
+                    partition=partition,
+                    min_time=low,
+                    max_time=high,
+                    num_rows=count,
+                    dimensions=tuple(n for n, _ in dims),
+                    metrics=tuple(m.name for m in metrics),
+                    query_granularity=spec.query_granularity.to_json(),
+                    rollup=spec.rollup,
+                )
+            )
+            next_id += 1
+
+        self.progress("publishing", 0.85)
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            if existing is None:
+                defs = ", ".join(
+                    f"{quote_ident(c.physical)} {PHYSICAL_TYPES[c.type]}" for c in columns.values()
+                )
+                cur.execute(
+                    f"CREATE TABLE {table} (__time BIGINT NOT NULL, __seg INTEGER NOT NULL"
+                    f"{', ' + defs if defs else ''})"
+                )
+            for change in changes:
+                cur.execute(change)
+            touched = self._delete(cur, table, ds, replaced)
+            target = ", ".join(
+                ["__time", "__seg"]
+                + [quote_ident(columns[n].physical) for n, _ in dims]
+                + [quote_ident(columns[m.name].physical) for m in metrics]
+            )
+            source = ", ".join(
+                ["s.__time", "m.sid"]
+                + [f"s.d{k}" for k in range(len(dims))]
+                + [f"s.m{k}" for k in range(len(metrics))]
+            )
+            cur.execute(
+                f"INSERT INTO {table} ({target}) SELECT {source} FROM {stg} AS s JOIN "
+                "(SELECT unnest(?::BIGINT[]) AS ch, unnest(?::INTEGER[]) AS sid) AS m "
+                "ON s.__chunk = m.ch ORDER BY s.__time",
+                [[s.start for s in new_segments], [s.id for s in new_segments]],
+            )
+            kept = self._restat(cur, table, touched)
+            segments = tuple(
+                sorted(kept + new_segments, key=lambda s: (s.start, s.version, s.partition))
+            )
+            updated = replace(
+                ds,
+                columns=columns,
+                segments=segments,
+                next_id=next_id,
+                updated=int(time.time() * 1000),
+            )
+            self.store.commit(cur, updated)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
+        self.progress("done", 1.0)
+
+    def _delete(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: str,
+        ds: Datasource,
+        replaced: list[tuple[int, int]],
+    ) -> tuple[list[Segment], list[Segment]]:
+        """Delete rows of older segments in the replaced chunks; return (untouched, touched)."""
+        if not replaced:
+            return list(ds.segments), []
+        condition = " OR ".join(f"(__time >= {int(s)} AND __time < {int(e)})" for s, e in replaced)
+        cur.execute(f"DELETE FROM {table} WHERE {condition}")
+        touched = [s for s in ds.segments if any(s.overlaps(a, b) for a, b in replaced)]
+        untouched = [s for s in ds.segments if s not in touched]
+        return untouched, touched
+
+    def _restat(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: str,
+        split: tuple[list[Segment], list[Segment]],
+    ) -> list[Segment]:
+        """Older segments that kept some rows, with their statistics recomputed."""
+        untouched, touched = split
+        if not touched:
+            return untouched
+        ids = ", ".join(str(int(s.id)) for s in touched)
+        stats = {
+            sid: (low, high, count)
+            for sid, low, high, count in cur.execute(
+                f"SELECT __seg, min(__time), max(__time), count(*) FROM {table} "
+                f"WHERE __seg IN ({ids}) GROUP BY 1"
+            ).fetchall()
+        }
+        survivors = [
+            replace(s, min_time=stats[s.id][0], max_time=stats[s.id][1], num_rows=stats[s.id][2])
+            for s in touched
+            if s.id in stats
+        ]
+        return untouched + survivors

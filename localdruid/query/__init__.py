@@ -1,0 +1,54 @@
+"""Native queries: parse the JSON body, pick the handler for its queryType, run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+
+from localdruid.errors import InvalidInput, Unsupported
+from localdruid.jsonspec import Spec
+from localdruid.query import groupby, metadata, timeseries, topn
+from localdruid.query.base import Execution, datasource_name
+from localdruid.storage import Datasource
+
+Handler = Callable[[Spec, Datasource, Execution], list[dict[str, Any]]]
+
+HANDLERS: dict[str, Handler] = {
+    "timeseries": timeseries.run,
+    "topN": topn.run,
+    "groupBy": groupby.run,
+    "timeBoundary": metadata.run_time_boundary,
+    "segmentMetadata": metadata.run_segment_metadata,
+    "dataSourceMetadata": metadata.run_datasource_metadata,
+}
+UNSUPPORTED = {"scan", "search", "select", "windowOperator"}
+
+
+def query_type(query: Any) -> str:
+    spec = Spec(query, "")
+    kind = spec.data.get("queryType")
+    if not isinstance(kind, str):
+        raise InvalidInput(
+            "Missing type id when trying to resolve subtype of query: field [queryType]"
+        )
+    if kind not in HANDLERS:
+        if kind in UNSUPPORTED:
+            raise Unsupported(f"Query type [{kind}] is not supported by localdruid")
+        raise InvalidInput(
+            f"Could not resolve type id '{kind}' as a subtype of query: "
+            f"known type ids = {sorted([*HANDLERS, *UNSUPPORTED])}"
+        )
+    return kind
+
+
+def run_query(
+    query: Any, cursor: duckdb.DuckDBPyConnection, catalog: dict[str, Datasource], ex: Execution
+) -> list[dict[str, Any]]:
+    kind = query_type(query)
+    spec = Spec(query, "")
+    name = datasource_name(spec)
+    # A datasource with no segments answers as Druid does (mostly no rows), never touching a table.
+    ds = catalog.get(name) or Datasource(name=name, table="")
+    return HANDLERS[kind](spec, ds, ex)

@@ -1,0 +1,356 @@
+"""Aggregators and post-aggregators: Druid JSON compiled to SQL expressions with Druid's types."""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from localdruid.errors import InvalidInput, Unsupported
+from localdruid.jsonspec import Spec, to_number
+from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.query.filters import compile_filter
+from localdruid.sql import Sql
+
+# Where a filtered aggregator's FILTER clause goes: right after each aggregate call.
+SLOT = "\x00"
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One output of the aggregation step: its name, SQL, and Druid output type."""
+
+    name: str
+    template: str  # SQL with SLOT after every aggregate call; no parameters of its own
+    type: str  # LONG, DOUBLE, FLOAT; finalized complex aggregators report DOUBLE or LONG
+    kind: str  # the Druid aggregator type, for finalization and post-aggregator checks
+    conditions: tuple[Sql, ...] = ()  # filters of enclosing filtered aggregators
+
+    @property
+    def sql(self) -> Sql:
+        pieces = self.template.split(SLOT)
+        if not self.conditions:
+            return Sql("".join(pieces))
+        condition = Sql.join(" AND ", self.conditions)
+        clause = Sql(" FILTER (WHERE ") + condition + ")"
+        out = Sql(pieces[0])
+        for piece in pieces[1:]:
+            out = out + clause + piece
+        return out
+
+    @property
+    def empty(self) -> str:
+        """The value over no rows: 0 for counting aggregators, null for the nullable rest."""
+        return "0" if self.kind in ("count", "hyperUnique", "cardinality") else "NULL"
+
+
+@dataclass(frozen=True)
+class PostAggregate:
+    name: str
+    sql: str  # references aggregate and earlier post-aggregate aliases only; no parameters
+    type: str
+
+
+def float32(value: float) -> float:
+    """A float aggregator's value as Java prints the float: the shortest text that round-trips."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        candidate = float(f"{single:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", candidate))[0] == single:
+            return candidate
+    return single
+
+
+def _long_of(col: ColumnRef) -> str:
+    """Druid's long view of a column: doubles truncate toward zero; a string that does not parse
+    counts as 0 (it still makes the aggregate non-null), a null string is skipped."""
+    if col.type == "LONG":
+        return col.sql
+    if col.type in ("DOUBLE", "FLOAT"):
+        return f"CAST(trunc({col.sql}) AS BIGINT)"
+    return f"CAST(trunc({_double_of(col)}) AS BIGINT)"
+
+
+def _double_of(col: ColumnRef) -> str:
+    if col.numeric:
+        return f"CAST({col.sql} AS DOUBLE)"
+    parsed = f"COALESCE(TRY_CAST({col.sql} AS DOUBLE), 0)"
+    return f"(CASE WHEN {col.sql} IS NULL THEN NULL ELSE {parsed} END)"
+
+
+def _field(spec: Spec, resolve: Resolver) -> ColumnRef:
+    if spec.has("expression"):
+        raise Unsupported(f"{spec.path}: aggregator expressions are not supported by localdruid")
+    return resolve(spec.str("fieldName"))
+
+
+def _sum(kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
+    def build(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+        col = _field(spec, resolve)
+        if kind == "LONG":
+            return f"CAST(sum({_long_of(col)}){SLOT} AS BIGINT)", "LONG"
+        return f"sum({_double_of(col)}){SLOT}", kind
+
+    return build
+
+
+def _extreme(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
+    def build(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+        col = _field(spec, resolve)
+        value = _long_of(col) if kind == "LONG" else _double_of(col)
+        return f"{fn}({value}){SLOT}", kind
+
+    return build
+
+
+def _count(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+    return f"count(*){SLOT}", "LONG"
+
+
+def _distinct_values(col: ColumnRef) -> str:
+    """A list of the column's values for distinct counting; hyperUnique metrics store hash lists."""
+    if col.type == "COMPLEX<hyperUnique>":
+        return f"flatten(list({col.sql}){SLOT})"
+    return f"list({col.as_text}){SLOT}"
+
+
+def _hyper_unique(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+    col = resolve(spec.str("fieldName"))
+    kind = "LONG" if spec.bool("round") else "DOUBLE"
+    return (
+        f"CAST(COALESCE(len(list_distinct({_distinct_values(col)})), 0) AS {_sql_type(kind)})",
+        kind,
+    )
+
+
+def _cardinality(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+    fields = spec.list("fields", None) or spec.list("fieldNames", None)
+    if not fields:
+        raise InvalidInput(f"Missing required field [fields] in {spec.describe()}")
+    names: list[str] = []
+    for i, f in enumerate(fields):
+        if isinstance(f, str):
+            names.append(f)
+        elif isinstance(f, dict) and f.get("type", "default") == "default" and f.get("dimension"):
+            names.append(str(f["dimension"]))
+        else:
+            raise Unsupported(f"{spec.at('fields')}[{i}]: only plain dimensions are supported")
+    cols = [resolve(n) for n in names]
+    kind = "LONG" if spec.bool("round") else "DOUBLE"
+    if spec.bool("byRow") and len(cols) > 1:
+        # Druid hashes each row's values together; a row of all nulls still counts once.
+        row = "row(" + ", ".join(c.as_text for c in cols) + ")"
+        return f"CAST(count(DISTINCT {row}){SLOT} AS {_sql_type(kind)})", kind
+    values = ", ".join(_distinct_values(c) for c in cols)
+    distinct = f"COALESCE(len(list_distinct(flatten([{values}]))), 0)"
+    return f"CAST({distinct} AS {_sql_type(kind)})", kind
+
+
+def _sql_type(kind: str) -> str:
+    return {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT"}[kind]
+
+
+_SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
+    "count": _count,
+    "longSum": _sum("LONG"),
+    "doubleSum": _sum("DOUBLE"),
+    "floatSum": _sum("FLOAT"),
+    "longMin": _extreme("min", "LONG"),
+    "longMax": _extreme("max", "LONG"),
+    "doubleMin": _extreme("min", "DOUBLE"),
+    "doubleMax": _extreme("max", "DOUBLE"),
+    "floatMin": _extreme("min", "FLOAT"),
+    "floatMax": _extreme("max", "FLOAT"),
+    "min": _extreme("min", "DOUBLE"),
+    "max": _extreme("max", "DOUBLE"),
+    "hyperUnique": _hyper_unique,
+    "cardinality": _cardinality,
+}
+
+_UNSUPPORTED = {
+    "longFirst",
+    "longLast",
+    "doubleFirst",
+    "doubleLast",
+    "floatFirst",
+    "floatLast",
+    "stringFirst",
+    "stringLast",
+    "longAny",
+    "doubleAny",
+    "floatAny",
+    "stringAny",
+    "thetaSketch",
+    "HLLSketchBuild",
+    "HLLSketchMerge",
+    "quantilesDoublesSketch",
+    "approxHistogram",
+    "approxHistogramFold",
+    "fixedBucketsHistogram",
+    "doubleMean",
+    "expression",
+    "javascript",
+    "singleValue",
+    "grouping",
+}
+
+AGGREGATOR_TYPES = sorted([*_SIMPLE, "filtered", *_UNSUPPORTED])
+
+
+def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
+    spec = Spec(value, path)
+    kind = spec.type()
+    if kind == "filtered":
+        inner = compile_aggregator(spec.require("aggregator"), resolve, spec.at("aggregator"))
+        condition = compile_filter(spec.require("filter"), resolve, spec.at("filter"))
+        name = spec.str("name", None) or inner.name
+        template = inner.template
+        if inner.empty != "NULL" and not inner.conditions:
+            template = f"COALESCE({template}, {inner.empty})"
+        return Aggregate(name, template, inner.type, inner.kind, (condition, *inner.conditions))
+    build = _SIMPLE.get(kind)
+    if build is None:
+        if kind in _UNSUPPORTED:
+            raise Unsupported(f"Aggregator type [{kind}] is not supported by localdruid ({path})")
+        raise InvalidInput(
+            f"Could not resolve type id '{kind}' as a subtype of aggregator at {path}: "
+            f"known type ids = {AGGREGATOR_TYPES}"
+        )
+    name = spec.str("name")
+    template, out_type = build(spec, resolve)
+    return Aggregate(name, template, out_type, kind)
+
+
+def compile_aggregators(
+    values: Any, resolve: Resolver, path: str = "aggregations"
+) -> list[Aggregate]:
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise InvalidInput(f"{path} must be an array")
+    aggregates = [compile_aggregator(v, resolve, f"{path}[{i}]") for i, v in enumerate(values)]
+    _check_unique([a.name for a in aggregates], path)
+    return aggregates
+
+
+def _check_unique(names: list[str], path: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidInput(f"[{name}] already defined ({path})")
+        seen.add(name)
+
+
+# -- post-aggregators ---------------------------------------------------------------------------
+
+_ARITHMETIC = {"+", "-", "*", "/", "quotient", "pow"}
+
+
+class PostContext:
+    """Names visible to post-aggregators: aggregates, then earlier post-aggregates, as SQL."""
+
+    def __init__(self, aggregates: list[Aggregate], aliases: dict[str, str]) -> None:
+        self.types: dict[str, str] = {a.name: a.type for a in aggregates}
+        self.kinds: dict[str, str] = {a.name: a.kind for a in aggregates}
+        self.sql: dict[str, str] = dict(aliases)
+
+    def ref(self, name: str, where: str) -> tuple[str, str]:
+        if name not in self.sql:
+            raise InvalidInput(
+                f"{where}: unknown field [{name}]; post-aggregators can only read "
+                "aggregators and earlier post-aggregators"
+            )
+        return self.sql[name], self.types[name]
+
+
+def _post(value: Any, ctx: PostContext, path: str) -> tuple[str, str]:
+    spec = Spec(value, path)
+    kind = spec.type()
+    if kind in ("fieldAccess", "finalizingFieldAccess"):
+        return ctx.ref(spec.str("fieldName"), spec.at("fieldName"))
+    if kind == "hyperUniqueCardinality":
+        sql, _ = ctx.ref(spec.str("fieldName"), spec.at("fieldName"))
+        return f"CAST({sql} AS DOUBLE)", "DOUBLE"
+    if kind == "constant":
+        number = to_number(spec.require("value"), spec.at("value"))
+        if isinstance(number, int):
+            return f"CAST({int(number)} AS BIGINT)", "LONG"
+        return f"CAST({float(number)!r} AS DOUBLE)", "DOUBLE"
+    if kind == "arithmetic":
+        return _arithmetic(spec, ctx)
+    if kind in ("doubleGreatest", "doubleLeast", "longGreatest", "longLeast"):
+        raise Unsupported(f"Post-aggregator type [{kind}] is not supported by localdruid ({path})")
+    raise InvalidInput(
+        f"Could not resolve type id '{kind}' as a subtype of post-aggregator at {path}"
+    )
+
+
+def _arithmetic(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    fn = spec.str("fn")
+    if fn not in _ARITHMETIC:
+        raise InvalidInput(f"{spec.at('fn')}: unknown arithmetic function [{fn}]")
+    if fn == "pow":
+        raise Unsupported("Arithmetic function [pow] is not supported by localdruid")
+    if spec.has("ordering") and spec.raw("ordering") != "numericFirst":
+        raise InvalidInput(f"{spec.at('ordering')}: unknown ordering [{spec.raw('ordering')}]")
+    fields = spec.list("fields")
+    if len(fields) < 2:
+        raise InvalidInput(f"{spec.at('fields')}: arithmetic needs at least two fields")
+    where = spec.at("fields")
+    operands = [
+        f"CAST({_post(f, ctx, f'{where}[{i}]')[0]} AS DOUBLE)" for i, f in enumerate(fields)
+    ]
+    result = operands[0]
+    for operand in operands[1:]:
+        if fn == "/":
+            # Druid: a null operand gives null; dividing by zero gives 0.
+            result = (
+                f"(CASE WHEN ({result}) IS NULL OR ({operand}) IS NULL THEN NULL "
+                f"WHEN ({operand}) = 0 THEN 0.0 ELSE ({result}) / ({operand}) END)"
+            )
+        elif fn == "quotient":
+            result = f"(({result}) / ({operand}))"
+        else:
+            result = f"(({result}) {fn} ({operand}))"
+    return result, "DOUBLE"
+
+
+def compile_post_aggregators(
+    values: Any,
+    aggregates: list[Aggregate],
+    aliases: dict[str, str],
+    path: str = "postAggregations",
+) -> list[PostAggregate]:
+    """Compile in order; each post-aggregator's SQL inlines the expressions it reads."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise InvalidInput(f"{path} must be an array")
+    ctx = PostContext(aggregates, aliases)
+    out: list[PostAggregate] = []
+    for i, value in enumerate(values):
+        where = f"{path}[{i}]"
+        name = Spec(value, where).str("name")
+        sql, out_type = _post(value, ctx, where)
+        out.append(PostAggregate(name, sql, out_type))
+        ctx.sql[name] = f"({sql})"
+        ctx.types[name] = out_type
+    _check_unique([a.name for a in aggregates] + [p.name for p in out], path)
+    return out
+
+
+def convert(value: Any, kind: str) -> Any:
+    """A SQL result value as Druid's JSON writes it for the column's type."""
+    if value is None:
+        return None
+    if kind == "LONG":
+        return int(value)
+    if kind in ("DOUBLE", "FLOAT"):
+        number = float(value)
+        if not math.isfinite(number):
+            # Jackson quotes non-finite numbers.
+            return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+        return float32(number) if kind == "FLOAT" else number
+    return value

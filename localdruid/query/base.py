@@ -1,0 +1,309 @@
+"""What every native query shares: datasource, intervals, filter, aggregation SQL, execution."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from localdruid import timeutil
+from localdruid.errors import (
+    DruidError,
+    InvalidInput,
+    QueryCancelled,
+    QueryTimeout,
+    ResourceLimitExceeded,
+    Unsupported,
+)
+from localdruid.jsonspec import Spec
+from localdruid.query.aggregators import (
+    Aggregate,
+    PostAggregate,
+    compile_aggregators,
+    compile_post_aggregators,
+)
+from localdruid.query.columns import Resolver, datasource_resolver
+from localdruid.query.filters import compile_filter
+from localdruid.sql import Sql, quote_ident
+from localdruid.storage import Datasource, Segment
+
+DEFAULT_TIMEOUT_MS = 300_000
+SQL_TYPES = {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT"}
+TIMEOUT_MESSAGE = (
+    "Query did not complete within configured timeout period. "
+    "You can increase query timeout or tune the performance of query."
+)
+# The most buckets a timeseries or topN may fill; Druid would try to build them all.
+MAX_BUCKETS = 2_000_000
+
+
+def datasource_name(spec: Spec) -> str:
+    value = spec.require("dataSource")
+    if isinstance(value, str):
+        return value
+    source = Spec(value, spec.at("dataSource"))
+    kind = source.type()
+    if kind == "table":
+        return source.str("name")
+    if kind in ("union", "query", "inline", "lookup", "join", "unnest", "globalTable", "frame"):
+        raise Unsupported(f"dataSource type [{kind}] is not supported by localdruid")
+    raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of dataSource")
+
+
+def parse_intervals(spec: Spec, *, required: bool = True) -> list[tuple[int, int]]:
+    value = spec.data.get("intervals")
+    if value is None:
+        if required:
+            raise InvalidInput(f"Missing required field [intervals] in {spec.describe()}")
+        return [(timeutil.MIN_MS, timeutil.MAX_MS)]
+    try:
+        intervals = timeutil.parse_intervals(value)
+    except ValueError as exc:
+        raise InvalidInput(f"intervals: {exc}") from None
+    return sorted(intervals)
+
+
+def parse_granularity(value: Any, where: str = "granularity") -> timeutil.Granularity:
+    try:
+        return timeutil.Granularity.parse("all" if value is None else value)
+    except ValueError as exc:
+        raise InvalidInput(f"{where}: {exc}") from None
+
+
+def time_condition(intervals: list[tuple[int, int]]) -> Sql:
+    col = quote_ident("__time")
+    parts = [f"({col} >= {int(s)} AND {col} < {int(e)})" for s, e in intervals]
+    return Sql("(" + " OR ".join(parts) + ")") if parts else Sql("FALSE")
+
+
+def segments_in(ds: Datasource, intervals: list[tuple[int, int]]) -> list[Segment]:
+    return [s for s in ds.segments if any(s.overlaps(a, b) for a, b in intervals)]
+
+
+def data_ranges(
+    ds: Datasource, intervals: list[tuple[int, int]], gran: timeutil.Granularity
+) -> list[tuple[int, int]]:
+    """Each query interval clipped to each overlapping segment's data, as Druid's cursors see it:
+    [max(start, minTime), min(end, bucketEnd(maxTime)))."""
+    ranges = []
+    for start, end in intervals:
+        for seg in segments_in(ds, [(start, end)]):
+            low = max(start, seg.min_time)
+            high = min(end, gran.bucket_end(seg.max_time))
+            if low < high:
+                ranges.append((low, high))
+    return ranges
+
+
+def fill_buckets(gran: timeutil.Granularity, ranges: list[tuple[int, int]]) -> list[int]:
+    """Bucket starts of every bucket the ranges touch (never for granularity all)."""
+    starts: set[int] = set()
+    for low, high in ranges:
+        for start in gran.iterate(low, high):
+            starts.add(start)
+            if len(starts) > MAX_BUCKETS:
+                raise ResourceLimitExceeded(
+                    f"The query would fill more than {MAX_BUCKETS} time buckets; "
+                    "use a coarser granularity or a shorter interval"
+                )
+    return sorted(starts)
+
+
+def check_virtual_columns(spec: Spec) -> None:
+    if spec.raw("virtualColumns"):
+        raise Unsupported("virtualColumns are not supported by localdruid")
+
+
+@dataclass
+class AggregatePlan:
+    """The parts of a timeseries, topN or groupBy query that become one grouped SQL statement."""
+
+    ds: Datasource
+    resolve: Resolver
+    intervals: list[tuple[int, int]]
+    granularity: timeutil.Granularity
+    where: Sql
+    aggregates: list[Aggregate]
+    post: list[PostAggregate] = field(default_factory=list)
+
+    @property
+    def bucketed(self) -> bool:
+        return self.granularity.kind != "all"
+
+    def aggregate_aliases(self) -> dict[str, str]:
+        return {a.name: f"a{i}" for i, a in enumerate(self.aggregates)}
+
+    def aggregate_sql(self, dimensions: list[tuple[str, str]]) -> Sql:
+        """SELECT bucket (__b), dimensions (d0...) and aggregates (a0...), grouped."""
+        columns: list[Sql | str] = []
+        if self.bucketed:
+            columns.append(f"{self.granularity.sql_bucket(quote_ident('__time'))} AS __b")
+        columns.extend(f"{sql} AS {alias}" for alias, sql in dimensions)
+        columns.extend(a.sql + f" AS a{i}" for i, a in enumerate(self.aggregates))
+        if not columns:
+            columns.append("count(*) AS __rows")
+        sql = (
+            Sql("SELECT ")
+            + Sql.join(", ", columns)
+            + f" FROM {quote_ident(self.ds.table)} WHERE "
+            + time_condition(self.intervals)
+            + " AND "
+            + self.where
+        )
+        if self.bucketed or dimensions:
+            sql = sql + " GROUP BY ALL"
+        return sql
+
+    def with_post(self, sql: Sql) -> Sql:
+        """Add the post-aggregates (p0...) as columns over an aggregate statement."""
+        if not self.post:
+            return sql
+        post = ", ".join(f"{p.sql} AS p{i}" for i, p in enumerate(self.post))
+        return sql.wrap("SELECT *, " + post + " FROM (", ") AS agg")
+
+    def output_columns(self) -> list[tuple[str, str, str]]:
+        """(alias, name, type) of each aggregate and post-aggregate, in output order."""
+        out = [(f"a{i}", a.name, a.type) for i, a in enumerate(self.aggregates)]
+        out += [(f"p{i}", p.name, p.type) for i, p in enumerate(self.post)]
+        return out
+
+    def name_aliases(self) -> dict[str, str]:
+        return {name: alias for alias, name, _ in self.output_columns()}
+
+    def empty_aggregates_sql(self) -> Sql:
+        """Aggregates over no rows (count 0, sums null), computed without reading any table."""
+        values = ", ".join(
+            f"CAST({a.empty} AS {SQL_TYPES.get(a.type, 'DOUBLE')}) AS a{i}"
+            for i, a in enumerate(self.aggregates)
+        )
+        return Sql(f"SELECT {values or '0 AS __rows'}")
+
+    def empty_row_sql(self) -> Sql:
+        return self.with_post(self.empty_aggregates_sql())
+
+
+def aggregate_plan(spec: Spec, ds: Datasource) -> AggregatePlan:
+    check_virtual_columns(spec)
+    resolve = datasource_resolver(ds)
+    plan = AggregatePlan(
+        ds=ds,
+        resolve=resolve,
+        intervals=parse_intervals(spec),
+        granularity=parse_granularity(spec.data.get("granularity")),
+        where=compile_filter(spec.data.get("filter"), resolve),
+        aggregates=compile_aggregators(spec.data.get("aggregations"), resolve),
+    )
+    plan.post = compile_post_aggregators(
+        spec.data.get("postAggregations"), plan.aggregates, plan.aggregate_aliases()
+    )
+    return plan
+
+
+# -- execution ----------------------------------------------------------------------------------
+
+
+class QueryRegistry:
+    """Running queries by id, so that DELETE /druid/v2/{id} and timeouts can interrupt them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, list[Execution]] = {}
+
+    def add(self, execution: Execution) -> None:
+        with self._lock:
+            self._running.setdefault(execution.query_id, []).append(execution)
+
+    def remove(self, execution: Execution) -> None:
+        with self._lock:
+            runs = self._running.get(execution.query_id, [])
+            if execution in runs:
+                runs.remove(execution)
+            if not runs:
+                self._running.pop(execution.query_id, None)
+
+    def cancel(self, query_id: str) -> bool:
+        with self._lock:
+            runs = list(self._running.get(query_id, []))
+        for run in runs:
+            run.interrupt("cancelled")
+        return bool(runs)
+
+
+@dataclass(eq=False)
+class Execution:
+    """One query's run: its cursor, deadline and the reason it was interrupted, if any."""
+
+    query_id: str
+    cursor: duckdb.DuckDBPyConnection
+    timeout_ms: int
+    started: float = field(default_factory=time.monotonic)
+    reason: str | None = None
+
+    def interrupt(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.cursor.interrupt()
+
+    def remaining_ms(self) -> float:
+        if self.timeout_ms <= 0:
+            return float("inf")
+        return self.timeout_ms - (time.monotonic() - self.started) * 1000
+
+    def check(self) -> None:
+        if self.reason == "cancelled":
+            raise QueryCancelled("Task was cancelled.")
+        if self.reason == "timeout" or self.remaining_ms() <= 0:
+            raise QueryTimeout(TIMEOUT_MESSAGE)
+
+    def fetch(self, sql: Sql) -> list[tuple[Any, ...]]:
+        """Run one statement under the query's deadline; engine errors become Druid errors."""
+        self.check()
+        remaining = self.remaining_ms()
+        timer = None
+        if remaining != float("inf"):
+            timer = threading.Timer(max(remaining, 0) / 1000, self.interrupt, args=("timeout",))
+            timer.daemon = True
+            timer.start()
+        try:
+            return self.cursor.execute(sql.text, sql.params).fetchall()
+        except duckdb.InterruptException:
+            self.check()
+            raise QueryCancelled(f"Query [{self.query_id}] was interrupted") from None
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            raise InvalidInput(_engine_message(exc)) from None
+        except duckdb.OutOfMemoryException as exc:
+            raise DruidError(f"Query [{self.query_id}] ran out of memory: {exc}") from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _engine_message(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.replace("Invalid Input Error: ", "").replace("Conversion Error: ", "")
+
+
+def context_timeout(spec: Spec) -> int:
+    context = spec.raw("context", {})
+    if not isinstance(context, dict):
+        raise InvalidInput("context must be a JSON object")
+    value = context.get("timeout")
+    if value is None:
+        return DEFAULT_TIMEOUT_MS
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"context.timeout must be a number, got [{value}]") from None
+
+
+def context_flag(spec: Spec, key: str, default: bool = False) -> bool:
+    context = spec.raw("context", {})
+    value = context.get(key) if isinstance(context, dict) else None
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)

@@ -1,0 +1,309 @@
+"""Filters: Druid filter JSON compiled to a parameterized SQL predicate (three-valued logic)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from localdruid import timeutil
+from localdruid.errors import InvalidInput, Unsupported
+from localdruid.jsonspec import Spec, text_of, to_number
+from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.sql import FALSE, TRUE, Sql
+
+Handler = Callable[[Spec, Resolver], Sql]
+
+
+def compile_filter(value: Any, resolve: Resolver, path: str = "filter") -> Sql:
+    """The SQL predicate for a filter object; a null filter matches every row."""
+    if value is None:
+        return TRUE
+    spec = Spec(value, path)
+    kind = spec.type()
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        if kind in _UNSUPPORTED:
+            raise Unsupported(f"Filter type [{kind}] is not supported by localdruid")
+        raise InvalidInput(
+            f"Could not resolve type id '{kind}' as a subtype of filter at {path}: "
+            f"known type ids = {sorted(_HANDLERS)}"
+        )
+    if spec.has("extractionFn"):
+        raise Unsupported(f"extractionFn on filters is not supported by localdruid ({path})")
+    return handler(spec, resolve).wrap("(", ")")
+
+
+def _column(spec: Spec, resolve: Resolver, key: str = "dimension") -> ColumnRef:
+    return resolve(spec.str(key))
+
+
+def _number_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _equal(col: ColumnRef, value: Any) -> Sql:
+    """Druid selector semantics: numeric columns compare numbers, string columns compare text."""
+    text = text_of(value)
+    if text is None:
+        return Sql(f"{col.sql} IS NULL")
+    if col.numeric:
+        number = _number_or_none(text)
+        if number is None:
+            return FALSE
+        return Sql(f"{col.as_double} = ?", [number])
+    return Sql(f"{col.as_text} = ?", [text])
+
+
+def _selector(spec: Spec, resolve: Resolver) -> Sql:
+    return _equal(_column(spec, resolve), spec.data.get("value"))
+
+
+def _in(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    values = spec.list("values")
+    texts = [text_of(v) for v in values]
+    parts: list[Sql] = []
+    if any(t is None for t in texts):
+        parts.append(Sql(f"{col.sql} IS NULL"))
+    present = sorted({t for t in texts if t is not None})
+    if col.numeric:
+        numbers = sorted({n for n in (_number_or_none(t) for t in present) if n is not None})
+        if numbers:
+            parts.append(Sql(f"list_contains(?::DOUBLE[], {col.as_double})", [numbers]))
+    elif present:
+        parts.append(Sql(f"list_contains(?::VARCHAR[], {col.as_text})", [present]))
+    if not parts:
+        return FALSE
+    return Sql.join(" OR ", parts)
+
+
+def _match_type(spec: Spec) -> str:
+    kind = spec.str("matchValueType").upper()
+    if kind not in ("STRING", "LONG", "DOUBLE", "FLOAT"):
+        if kind.startswith(("ARRAY", "COMPLEX")):
+            raise Unsupported(f"matchValueType [{kind}] is not supported by localdruid")
+        raise InvalidInput(f"{spec.at('matchValueType')}: unknown type [{kind}]")
+    return kind
+
+
+def _equals(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve, "column")
+    kind = _match_type(spec)
+    value = spec.require("matchValue")
+    if kind == "STRING":
+        text = text_of(value)
+        if col.numeric:
+            number = _number_or_none(text)
+            return FALSE if number is None else Sql(f"{col.as_double} = ?", [number])
+        return Sql(f"{col.as_text} = ?", [text])
+    number = to_number(value, spec.at("matchValue"))
+    if kind == "LONG":
+        if isinstance(number, float) and not number.is_integer():
+            raise InvalidInput(f"{spec.at('matchValue')}: [{value}] is not a LONG")
+        number = int(number)
+    else:
+        number = float(number)
+    if not col.numeric:
+        # A number matched against a string column compares with the number's text ("1.0").
+        return Sql(f"{col.as_text} = ?", [str(number) if kind == "LONG" else repr(number)])
+    return Sql(f"{col.as_double} = ?", [float(number)])
+
+
+def _null(spec: Spec, resolve: Resolver) -> Sql:
+    return Sql(f"{_column(spec, resolve, 'column').sql} IS NULL")
+
+
+def _bound_sides(
+    value_sql: str,
+    lower: Any,
+    upper: Any,
+    lower_strict: bool,
+    upper_strict: bool,
+    *,
+    null_matches: bool = False,
+) -> Sql:
+    parts: list[Sql] = [] if null_matches else [Sql(f"{value_sql} IS NOT NULL")]
+    if lower is not None:
+        parts.append(Sql(f"{value_sql} {'>' if lower_strict else '>='} ?", [lower]))
+    if upper is not None:
+        parts.append(Sql(f"{value_sql} {'<' if upper_strict else '<='} ?", [upper]))
+    condition = Sql.join(" AND ", parts)
+    if null_matches:
+        # Druid's bound filter: a null value sorts below everything, so it matches when
+        # there is no lower bound.
+        return condition.wrap(f"{value_sql} IS NULL OR (", ")")
+    return condition
+
+
+def _ordered_value(col: ColumnRef, ordering: str) -> tuple[str, Callable[[Any], Any]]:
+    """The SQL value a bound compares for this ordering, and how a bound value converts."""
+    if ordering == "numeric":
+        return col.as_double, _number_or_none
+    if ordering == "strlen":
+        return f"length({col.as_text})", lambda v: None if v is None else len(str(v))
+    if ordering == "lexicographic":
+        return col.as_text, text_of
+    raise Unsupported(f"Bound filter ordering [{ordering}] is not supported by localdruid")
+
+
+def _bound(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    ordering = spec.raw("ordering", "lexicographic")
+    if isinstance(ordering, dict):
+        ordering = Spec(ordering, spec.at("ordering")).type()
+    ordering = str(ordering).lower()
+    if spec.bool("alphaNumeric"):
+        ordering = "alphanumeric"
+    lower, upper = spec.data.get("lower"), spec.data.get("upper")
+    if lower is None and upper is None:
+        raise InvalidInput(f"{spec.path}: lower and upper can not both be null")
+    value_sql, convert = _ordered_value(col, ordering)
+    low, high = convert(lower), convert(upper)
+    if ordering == "numeric" and upper is not None and high is None:
+        return FALSE  # an unparseable upper bound matches nothing
+    # (an unparseable numeric lower bound is below every number: no lower limit)
+    return _bound_sides(
+        value_sql,
+        low,
+        high,
+        spec.bool("lowerStrict"),
+        spec.bool("upperStrict"),
+        null_matches=low is None,
+    )
+
+
+def _range(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve, "column")
+    kind = _match_type(spec)
+    lower, upper = spec.data.get("lower"), spec.data.get("upper")
+    if kind == "STRING":
+        value_sql, low, high = col.as_text, text_of(lower), text_of(upper)
+    else:
+        value_sql = col.as_double
+        low = None if lower is None else float(to_number(lower, spec.at("lower")))
+        high = None if upper is None else float(to_number(upper, spec.at("upper")))
+    return _bound_sides(value_sql, low, high, spec.bool("lowerOpen"), spec.bool("upperOpen"))
+
+
+def _like(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    pattern = spec.str("pattern")
+    escape = spec.raw("escape")
+    if escape is None:
+        return Sql(f"{col.as_text} LIKE ? ESCAPE ''", [pattern])
+    escape = str(escape)
+    if len(escape) != 1:
+        raise InvalidInput(f"{spec.at('escape')}: escape must be a single character")
+    return Sql(f"{col.as_text} LIKE ? ESCAPE ?", [pattern, escape])
+
+
+def _regex(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    pattern = spec.str("pattern")
+    _check_regex(pattern, spec.at("pattern"))
+    return Sql(f"regexp_matches({col.as_text}, ?)", [pattern])
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise InvalidInput(f"{where}: invalid regular expression [{pattern}]: {exc}") from None
+
+
+def search_predicate(value_sql: str, query: Spec) -> Sql:
+    """A search query spec (contains, insensitive_contains, fragment) applied to a text value."""
+    kind = query.type()
+    if kind == "insensitive_contains":
+        return Sql(f"contains(lower({value_sql}), lower(?))", [query.str("value")])
+    if kind == "contains":
+        needle = query.str("value")
+        if query.bool("caseSensitive", False):
+            return Sql(f"contains({value_sql}, ?)", [needle])
+        return Sql(f"contains(lower({value_sql}), lower(?))", [needle])
+    if kind == "fragment":
+        values = [text_of(v) or "" for v in query.list("values")]
+        if query.bool("caseSensitive", False):
+            return Sql.join(" AND ", [Sql(f"contains({value_sql}, ?)", [v]) for v in values])
+        return Sql.join(
+            " AND ", [Sql(f"contains(lower({value_sql}), lower(?))", [v]) for v in values]
+        )
+    if kind == "regex":
+        pattern = query.str("pattern")
+        _check_regex(pattern, query.at("pattern"))
+        return Sql(f"regexp_matches({value_sql}, ?)", [pattern])
+    raise InvalidInput(f"{query.path}: unknown search query type [{kind}]")
+
+
+def _search(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    return search_predicate(col.as_text, spec.obj("query"))
+
+
+def _interval(spec: Spec, resolve: Resolver) -> Sql:
+    col = _column(spec, resolve)
+    try:
+        intervals = timeutil.parse_intervals(spec.require("intervals"))
+    except ValueError as exc:
+        raise InvalidInput(f"{spec.at('intervals')}: {exc}") from None
+    value_sql = col.sql if col.type == "LONG" else f"TRY_CAST({col.sql} AS BIGINT)"
+    parts = [Sql(f"({value_sql} >= {int(s)} AND {value_sql} < {int(e)})") for s, e in intervals]
+    return Sql.join(" OR ", parts) if parts else FALSE
+
+
+def _children(spec: Spec, resolve: Resolver) -> list[Sql]:
+    fields = spec.list("fields")
+    return [compile_filter(f, resolve, f"{spec.at('fields')}[{i}]") for i, f in enumerate(fields)]
+
+
+def _and(spec: Spec, resolve: Resolver) -> Sql:
+    parts = _children(spec, resolve)
+    return Sql.join(" AND ", parts) if parts else TRUE
+
+
+def _or(spec: Spec, resolve: Resolver) -> Sql:
+    parts = _children(spec, resolve)
+    return Sql.join(" OR ", parts) if parts else FALSE
+
+
+def _not(spec: Spec, resolve: Resolver) -> Sql:
+    return compile_filter(spec.require("field"), resolve, spec.at("field")).wrap("NOT ", "")
+
+
+_HANDLERS: dict[str, Handler] = {
+    "selector": _selector,
+    "equals": _equals,
+    "null": _null,
+    "in": _in,
+    "bound": _bound,
+    "range": _range,
+    "like": _like,
+    "regex": _regex,
+    "search": _search,
+    "interval": _interval,
+    "and": _and,
+    "or": _or,
+    "not": _not,
+    "true": lambda spec, resolve: TRUE,
+    "false": lambda spec, resolve: FALSE,
+}
+
+_UNSUPPORTED = {
+    "columnComparison",
+    "expression",
+    "extraction",
+    "javascript",
+    "spatial",
+    "arrayContainsElement",
+}

@@ -1,0 +1,117 @@
+"""The groupBy query: rows per bucket and dimension values, with having and limitSpec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localdruid.errors import InvalidInput, Unsupported
+from localdruid.jsonspec import Spec
+from localdruid.query.aggregators import convert
+from localdruid.query.base import AggregatePlan, Execution, aggregate_plan, segments_in
+from localdruid.query.columns import ColumnRef
+from localdruid.query.dimensions import Dimension, parse_dimension
+from localdruid.query.having import compile_having
+from localdruid.storage import Datasource
+
+_DIRECTIONS = {"ascending": "ASC", "asc": "ASC", "descending": "DESC", "desc": "DESC"}
+
+
+def _order_key(col: ColumnRef, ordering: str) -> str:
+    ordering = ordering.lower()
+    if ordering == "lexicographic":
+        return col.sql if col.numeric else col.as_text
+    if ordering == "numeric":
+        return col.as_double
+    if ordering == "strlen":
+        return f"length({col.as_text})"
+    raise Unsupported(f"limitSpec dimensionOrder [{ordering}] is not supported by localdruid")
+
+
+def _limit_clause(
+    spec: Spec, plan: AggregatePlan, dims: list[Dimension], columns: dict[str, ColumnRef]
+) -> str:
+    limit_value = spec.data.get("limitSpec")
+    natural = [f"d{i} ASC NULLS FIRST" for i in range(len(dims))]
+    time = ["__b ASC"] if plan.bucketed else []
+    if limit_value is None:
+        order = time + natural
+        return f" ORDER BY {', '.join(order)}" if order else ""
+    limit_spec = Spec(limit_value, "limitSpec")
+    kind = limit_spec.raw("type", "default")
+    if kind != "default":
+        raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of limitSpec")
+    keys: list[str] = []
+    for i, item in enumerate(limit_spec.list("columns", [])):
+        where = f"limitSpec.columns[{i}]"
+        if isinstance(item, str):
+            item = {"dimension": item}
+        column = Spec(item, where)
+        name = column.str("dimension")
+        col = columns.get(name)
+        if col is None:
+            raise InvalidInput(f"{where}: unknown column [{name}] in limitSpec")
+        direction = _DIRECTIONS.get(str(column.raw("direction", "ascending")).lower())
+        if direction is None:
+            raise InvalidInput(f"{where}.direction: unknown direction [{column.raw('direction')}]")
+        ordering = column.raw("dimensionOrder", "lexicographic" if not col.numeric else "numeric")
+        if isinstance(ordering, dict):
+            ordering = Spec(ordering, f"{where}.dimensionOrder").type()
+        nulls = "NULLS FIRST" if direction == "ASC" else "NULLS LAST"
+        keys.append(f"{_order_key(col, str(ordering))} {direction} {nulls}")
+    order = time + keys + natural
+    clause = f" ORDER BY {', '.join(order)}" if order else ""
+    limit = limit_spec.int("limit", None, minimum=0)
+    offset = limit_spec.int("offset", 0, minimum=0)
+    if limit is not None:
+        clause += f" LIMIT {int(limit)}"
+    if offset:
+        clause += f" OFFSET {int(offset)}"
+    return clause
+
+
+def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
+    plan = aggregate_plan(spec, ds)
+    dims = [
+        parse_dimension(d, plan.resolve, f"dimensions[{i}]")
+        for i, d in enumerate(spec.list("dimensions", []))
+    ]
+    names = [d.name for d in dims] + [name for _, name, _ in plan.output_columns()]
+    if len(set(names)) != len(names):
+        raise InvalidInput("Duplicate output name in dimensions, aggregations or postAggregations")
+    if spec.raw("subtotalsSpec") is not None:
+        raise Unsupported("groupBy subtotalsSpec is not supported by localdruid")
+    summary = not dims and not plan.bucketed
+    if not segments_in(ds, plan.intervals) and not summary:
+        return []
+    columns: dict[str, ColumnRef] = {d.name: ColumnRef(f"d{i}", d.type) for i, d in enumerate(dims)}
+    columns.update({name: ColumnRef(alias, t) for alias, name, t in plan.output_columns()})
+    having = compile_having(spec.data.get("having"), columns)
+    if segments_in(ds, plan.intervals):
+        grouped = plan.aggregate_sql([(f"d{i}", d.sql) for i, d in enumerate(dims)])
+    else:
+        # No dimensions, granularity all: Druid's summary row of empty aggregates.
+        grouped = plan.empty_aggregates_sql()
+    sql = (
+        plan.with_post(grouped).wrap("SELECT * FROM (", ") AS t WHERE ")
+        + having
+        + _limit_clause(spec, plan, dims, columns)
+    )
+    rows = ex.fetch(sql)
+    outputs = plan.output_columns()
+    first = 1 if plan.bucketed else 0
+    if not plan.aggregates and not dims and not plan.bucketed:
+        first += 1  # the placeholder count column
+    universal = plan.intervals[0][0]
+    result = []
+    for row in rows:
+        event: dict[str, Any] = {}
+        for i, d in enumerate(dims):
+            event[d.name] = convert(row[first + i], d.type)
+        base = first + len(dims)
+        for i, (_, name, t) in enumerate(outputs):
+            event[name] = convert(row[base + i], t)
+        bucket = row[0] if plan.bucketed else universal
+        result.append(
+            {"version": "v1", "timestamp": plan.granularity.format(bucket), "event": event}
+        )
+    return result

@@ -1,0 +1,225 @@
+"""HTTP API: Druid's broker and overlord endpoints as a Starlette application."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from localdruid import DRUID_COMPAT_VERSION, __version__, timeutil
+from localdruid.errors import DruidError, InvalidInput, JsonParseError, MethodNotAllowed, NotFound
+from localdruid.ingest.tasks import TaskManager
+from localdruid.query import run_query
+from localdruid.query.base import Execution, QueryRegistry, context_timeout
+from localdruid.storage import Store
+
+log = logging.getLogger("localdruid.server")
+
+
+class Engine:
+    """The running engine: storage, the task queue, and the registry of running queries."""
+
+    def __init__(self, data_dir: Path, *, host: str = "127.0.0.1:8082") -> None:
+        self.store = Store(data_dir)
+        self.tasks = TaskManager(self.store)
+        self.queries = QueryRegistry()
+        self.host = host
+        self.limiter = anyio.CapacityLimiter(max(4, (os.cpu_count() or 2) * 2))
+
+    def close(self) -> None:
+        self.tasks.close()
+        self.store.close()
+
+    def query(self, body: Any) -> tuple[list[dict[str, Any]], str]:
+        if not isinstance(body, dict):
+            raise InvalidInput("The query must be a JSON object")
+        context = body.get("context")
+        if context is not None and not isinstance(context, dict):
+            raise InvalidInput("context must be a JSON object")
+        query_id = str((context or {}).get("queryId") or uuid.uuid4())
+        from localdruid.jsonspec import Spec
+
+        timeout = context_timeout(Spec(body, ""))
+        with self.store.reader() as (cursor, catalog):
+            execution = Execution(query_id, cursor, timeout)
+            self.queries.add(execution)
+            try:
+                return run_query(body, cursor, catalog, execution), query_id
+            finally:
+                self.queries.remove(execution)
+
+
+def _json(data: Any, status: int = 200, *, pretty: bool = False, headers: Any = None) -> Response:
+    text = json.dumps(data, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
+    return Response(text, status_code=status, media_type="application/json", headers=headers)
+
+
+def _error(exc: DruidError, engine: Engine) -> Response:
+    return _json(exc.body(engine.host), exc.status)
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise JsonParseError(f"Unable to parse the request body as JSON: {exc}") from None
+
+
+def build_app(engine: Engine) -> Starlette:
+    """The ASGI application serving one engine."""
+
+    def handler(
+        fn: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except DruidError as exc:
+                return _error(exc, engine)
+            except Exception:  # never a stack trace to a client; the log has it
+                log.exception("internal error on %s %s", request.method, request.url.path)
+                return _error(DruidError("Internal error; see the localdruid log"), engine)
+
+        return wrapped
+
+    @handler
+    async def native_query(request: Request) -> Response:
+        body = await _body(request)
+        result, query_id = await anyio.to_thread.run_sync(
+            engine.query, body, limiter=engine.limiter
+        )
+        return _json(
+            result, pretty="pretty" in request.query_params, headers={"X-Druid-Query-Id": query_id}
+        )
+
+    @handler
+    async def cancel_query(request: Request) -> Response:
+        engine.queries.cancel(request.path_params["query_id"])
+        return Response(status_code=202)
+
+    @handler
+    async def datasources(request: Request) -> Response:
+        catalog = engine.store.catalog()
+        return _json(sorted(name for name, ds in catalog.items() if ds.segments))
+
+    @handler
+    async def datasource(request: Request) -> Response:
+        ds = engine.store.datasource(request.path_params["name"])
+        interval = request.query_params.get("interval")
+        if interval:
+            try:
+                start, end = timeutil.parse_interval(interval.replace("_", "/"))
+            except ValueError as exc:
+                raise InvalidInput(f"interval: {exc}") from None
+        else:
+            # Druid's broker looks at the last week only (segmentMetadata defaultHistory).
+            end = int(time.time() * 1000)
+            start = end - 7 * 86_400_000
+        segments = [s for s in (ds.segments if ds else ()) if s.overlaps(start, end)]
+        dims = {d for s in segments for d in s.dimensions}
+        metrics = {m for s in segments for m in s.metrics}
+        columns = ds.columns.values() if ds else []
+        return _json(
+            {
+                "dimensions": [c.name for c in columns if c.name in dims],
+                "metrics": [c.name for c in columns if c.name in metrics],
+            }
+        )
+
+    @handler
+    async def status(request: Request) -> Response:
+        return _json(
+            {
+                "version": DRUID_COMPAT_VERSION,
+                "modules": [],
+                "memory": {},
+                "localdruid": {"version": __version__},
+            }
+        )
+
+    @handler
+    async def health(request: Request) -> Response:
+        return _json(True)
+
+    @handler
+    async def submit_task(request: Request) -> Response:
+        body = await _body(request)
+        task_id = await anyio.to_thread.run_sync(engine.tasks.submit, body)
+        return _json({"task": task_id})
+
+    @handler
+    async def task_status(request: Request) -> Response:
+        task_id = request.path_params["task_id"]
+        doc = engine.tasks.status(task_id)
+        if doc is None:
+            raise NotFound(f"Cannot find any task with id: [{task_id}]")
+        return _json(doc)
+
+    @handler
+    async def task_reports(request: Request) -> Response:
+        task_id = request.path_params["task_id"]
+        doc = engine.tasks.reports(task_id)
+        if doc is None:
+            raise NotFound(f"Cannot find any task with id: [{task_id}]")
+        return _json(doc)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return _error(MethodNotAllowed(f"{request.method} is not allowed on this path"), engine)
+        return _error(NotFound(f"No such path: {request.url.path}"), engine)
+
+    routes = [
+        Route("/druid/v2", native_query, methods=["POST"]),
+        Route("/druid/v2/datasources", datasources, methods=["GET"]),
+        Route("/druid/v2/datasources/{name:path}", datasource, methods=["GET"]),
+        Route("/druid/v2/{query_id}", cancel_query, methods=["DELETE"]),
+        Route("/status", status, methods=["GET"]),
+        Route("/status/health", health, methods=["GET"]),
+        Route("/druid/indexer/v1/task", submit_task, methods=["POST"]),
+        Route("/druid/indexer/v1/task/{task_id:path}/status", task_status, methods=["GET"]),
+        Route("/druid/indexer/v1/task/{task_id:path}/reports", task_reports, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.router.redirect_slashes = False
+    return app
+
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+class NormalizePath:
+    """Accept `//druid/v2/` and trailing slashes, which Druid clients such as pydruid send."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = _SLASHES.sub("/", scope["path"])
+            if len(path) > 1:
+                path = path.rstrip("/")
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def create_app(data_dir: Path, host: str = "127.0.0.1:8082") -> tuple[ASGIApp, Engine]:
+    engine = Engine(data_dir, host=host)
+    return NormalizePath(build_app(engine)), engine

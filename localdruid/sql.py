@@ -1,0 +1,51 @@
+"""SQL building blocks: identifier quoting and fragments that carry their bound parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB; every identifier the engine emits goes through here."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Sql:
+    """A SQL fragment with `?` placeholders and the values bound to them, in order."""
+
+    text: str
+    params: list[Any] = field(default_factory=list)
+
+    def __add__(self, other: Sql | str) -> Sql:
+        if isinstance(other, str):
+            return Sql(self.text + other, list(self.params))
+        return Sql(self.text + other.text, self.params + other.params)
+
+    def __radd__(self, other: str) -> Sql:
+        return Sql(other + self.text, list(self.params))
+
+    def wrap(self, before: str, after: str) -> Sql:
+        return Sql(before + self.text + after, list(self.params))
+
+    @staticmethod
+    def param(value: Any) -> Sql:
+        return Sql("?", [value])
+
+    @staticmethod
+    def join(sep: str, parts: Iterable[Sql | str]) -> Sql:
+        texts: list[str] = []
+        params: list[Any] = []
+        for part in parts:
+            if isinstance(part, str):
+                texts.append(part)
+            else:
+                texts.append(part.text)
+                params.extend(part.params)
+        return Sql(sep.join(texts), params)
+
+
+TRUE = Sql("TRUE")
+FALSE = Sql("FALSE")
