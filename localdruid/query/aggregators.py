@@ -12,7 +12,7 @@ from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
 from localdruid.query.columns import ColumnRef, Resolver
 from localdruid.query.filters import compile_filter
-from localdruid.sql import Sql
+from localdruid.sql import Sql, quote_ident
 
 # Where a filtered aggregator's FILTER clause goes: right after each aggregate call.
 SLOT = "\x00"
@@ -148,8 +148,25 @@ def _cardinality(spec: Spec, resolve: Resolver) -> tuple[str, str]:
     return f"CAST({distinct} AS {_sql_type(kind)})", kind
 
 
+def _first_last(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
+    """The value at the earliest (or latest) __time; rows with a null value still count."""
+
+    def build(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+        col = _field(spec, resolve)
+        if kind == "STRING":
+            limit = spec.int("maxStringBytes", 1024, minimum=1)
+            value = f"left({col.as_text}, {int(limit)})"
+        elif kind == "LONG":
+            value = _long_of(col)
+        else:
+            value = f"CAST({_double_of(col)} AS {_sql_type(kind)})"
+        return f"{fn}({value}, {quote_ident('__time')}){SLOT}", kind
+
+    return build
+
+
 def _sql_type(kind: str) -> str:
-    return {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT"}[kind]
+    return {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT", "STRING": "VARCHAR"}[kind]
 
 
 _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
@@ -167,17 +184,17 @@ _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
     "max": _extreme("max", "DOUBLE"),
     "hyperUnique": _hyper_unique,
     "cardinality": _cardinality,
+    "stringFirst": _first_last("arg_min_null", "STRING"),
+    "stringLast": _first_last("arg_max_null", "STRING"),
+    "longFirst": _first_last("arg_min_null", "LONG"),
+    "longLast": _first_last("arg_max_null", "LONG"),
+    "doubleFirst": _first_last("arg_min_null", "DOUBLE"),
+    "doubleLast": _first_last("arg_max_null", "DOUBLE"),
+    "floatFirst": _first_last("arg_min_null", "FLOAT"),
+    "floatLast": _first_last("arg_max_null", "FLOAT"),
 }
 
 _UNSUPPORTED = {
-    "longFirst",
-    "longLast",
-    "doubleFirst",
-    "doubleLast",
-    "floatFirst",
-    "floatLast",
-    "stringFirst",
-    "stringLast",
     "longAny",
     "doubleAny",
     "floatAny",

@@ -31,7 +31,7 @@ from localdruid.sql import Sql, quote_ident
 from localdruid.storage import Datasource, Segment
 
 DEFAULT_TIMEOUT_MS = 300_000
-SQL_TYPES = {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT"}
+SQL_TYPES = {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT", "STRING": "VARCHAR"}
 TIMEOUT_MESSAGE = (
     "Query did not complete within configured timeout period. "
     "You can increase query timeout or tune the performance of query."
