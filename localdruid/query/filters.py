@@ -8,6 +8,7 @@ from typing import Any
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, text_of, to_number
+from localdruid.query import orderings
 from localdruid.query.columns import ColumnRef, Resolver
 from localdruid.sql import FALSE, TRUE, Sql
 
@@ -144,41 +145,44 @@ def _bound_sides(
     return condition
 
 
-def _ordered_value(col: ColumnRef, ordering: str) -> tuple[str, Callable[[Any], Any]]:
-    """The SQL value a bound compares for this ordering, and how a bound value converts."""
-    if ordering == "numeric":
-        return col.as_double, _number_or_none
-    if ordering == "strlen":
-        return f"length({col.as_text})", lambda v: None if v is None else len(str(v))
-    if ordering == "lexicographic":
-        return col.as_text, text_of
-    raise Unsupported(f"Bound filter ordering [{ordering}] is not supported by localdruid")
-
-
 def _bound(spec: Spec, resolve: Resolver) -> Sql:
     col = _column(spec, resolve)
     ordering = spec.raw("ordering", "lexicographic")
     if isinstance(ordering, dict):
         ordering = Spec(ordering, spec.at("ordering")).type()
-    ordering = str(ordering).lower()
     if spec.bool("alphaNumeric"):
         ordering = "alphanumeric"
-    lower, upper = spec.data.get("lower"), spec.data.get("upper")
+    ordering = orderings.normalize(ordering, spec.at("ordering"))
+    lower, upper = text_of(spec.data.get("lower")), text_of(spec.data.get("upper"))
     if lower is None and upper is None:
         raise InvalidInput(f"{spec.path}: lower and upper can not both be null")
-    value_sql, convert = _ordered_value(col, ordering)
-    low, high = convert(lower), convert(upper)
-    if ordering == "numeric" and upper is not None and high is None:
-        return FALSE  # an unparseable upper bound matches nothing
-    # (an unparseable numeric lower bound is below every number: no lower limit)
-    return _bound_sides(
-        value_sql,
-        low,
-        high,
-        spec.bool("lowerStrict"),
-        spec.bool("upperStrict"),
-        null_matches=low is None,
-    )
+    if ordering == "numeric":
+        low, high = _number_or_none(lower), _number_or_none(upper)
+        if upper is not None and high is None:
+            return FALSE  # an unparseable upper bound matches nothing
+        # An unparseable lower bound is below every number; unparseable values act as null.
+        return _bound_sides(
+            col.as_double,
+            low,
+            high,
+            spec.bool("lowerStrict"),
+            spec.bool("upperStrict"),
+            null_matches=low is None,
+        )
+    value = orderings.comparable(col.as_text, ordering)
+    parts: list[Sql] = []
+    if lower is not None:
+        op = ">" if spec.bool("lowerStrict") else ">="
+        parts.append(Sql(f"{value} {op} ") + orderings.comparable_param(lower, ordering))
+    if upper is not None:
+        op = "<" if spec.bool("upperStrict") else "<="
+        parts.append(Sql(f"{value} {op} ") + orderings.comparable_param(upper, ordering))
+    condition = Sql.join(" AND ", parts)
+    if lower is None:
+        # Druid's bound filter: a null value sorts below everything, so it matches when
+        # there is no lower bound.
+        return condition.wrap(f"{col.sql} IS NULL OR (", ")")
+    return condition
 
 
 def _range(spec: Spec, resolve: Resolver) -> Sql:

@@ -6,6 +6,7 @@ from typing import Any
 
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
+from localdruid.query import orderings
 from localdruid.query.aggregators import convert
 from localdruid.query.base import AggregatePlan, Execution, aggregate_plan, segments_in
 from localdruid.query.columns import ColumnRef
@@ -16,20 +17,10 @@ from localdruid.storage import Datasource
 _DIRECTIONS = {"ascending": "ASC", "asc": "ASC", "descending": "DESC", "desc": "DESC"}
 
 
-def _order_key(col: ColumnRef, ordering: str) -> str:
-    ordering = ordering.lower()
-    if ordering == "lexicographic":
-        return col.sql if col.numeric else col.as_text
-    if ordering == "numeric":
-        return col.as_double
-    if ordering == "strlen":
-        return f"length({col.as_text})"
-    raise Unsupported(f"limitSpec dimensionOrder [{ordering}] is not supported by localdruid")
-
-
 def _limit_clause(
     spec: Spec, plan: AggregatePlan, dims: list[Dimension], columns: dict[str, ColumnRef]
 ) -> str:
+    metrics = {name for _, name, _ in plan.output_columns()}
     limit_value = spec.data.get("limitSpec")
     natural = [f"d{i} ASC NULLS FIRST" for i in range(len(dims))]
     time = ["__b ASC"] if plan.bucketed else []
@@ -53,11 +44,16 @@ def _limit_clause(
         direction = _DIRECTIONS.get(str(column.raw("direction", "ascending")).lower())
         if direction is None:
             raise InvalidInput(f"{where}.direction: unknown direction [{column.raw('direction')}]")
-        ordering = column.raw("dimensionOrder", "lexicographic" if not col.numeric else "numeric")
+        if name in metrics:
+            # Aggregators and post-aggregators order by their numeric value, nulls first.
+            nulls = "NULLS FIRST" if direction == "ASC" else "NULLS LAST"
+            keys.append(f"{col.sql} {direction} {nulls}")
+            continue
+        ordering = column.raw("dimensionOrder", "lexicographic")
         if isinstance(ordering, dict):
             ordering = Spec(ordering, f"{where}.dimensionOrder").type()
-        nulls = "NULLS FIRST" if direction == "ASC" else "NULLS LAST"
-        keys.append(f"{_order_key(col, str(ordering))} {direction} {nulls}")
+        ordering = orderings.normalize(ordering, f"{where}.dimensionOrder")
+        keys.append(orderings.order_by(col.as_text, ordering, descending=direction == "DESC"))
     order = time + keys + natural
     clause = f" ORDER BY {', '.join(order)}" if order else ""
     limit = limit_spec.int("limit", None, minimum=0)

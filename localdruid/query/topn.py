@@ -5,8 +5,9 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from localdruid.errors import InvalidInput, Unsupported
+from localdruid.errors import InvalidInput
 from localdruid.jsonspec import Spec, text_of
+from localdruid.query import orderings
 from localdruid.query.aggregators import convert
 from localdruid.query.base import (
     AggregatePlan,
@@ -51,31 +52,17 @@ def _metric_order(value: Any, plan: AggregatePlan, dim_sql: str, path: str) -> t
         ordering = spec.raw("ordering", "lexicographic") if kind == "dimension" else kind
         if isinstance(ordering, dict):
             ordering = Spec(ordering, spec.at("ordering")).type()
-        key = _dimension_key(str(ordering), dim_sql)
+        ordering = orderings.normalize(ordering, spec.at("ordering"))
         stop = text_of(spec.data.get("previousStop"))
-        where = Sql("TRUE") if stop is None else _after(str(ordering), dim_sql, stop)
-        return f"{key} ASC NULLS FIRST, {dim_sql} ASC NULLS FIRST", where
+        where = Sql("TRUE") if stop is None else _after(ordering, dim_sql, stop)
+        return f"{orderings.order_by(dim_sql, ordering)}, {dim_sql} ASC NULLS FIRST", where
     raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of topN metric spec")
 
 
-def _dimension_key(ordering: str, dim_sql: str) -> str:
-    ordering = ordering.lower()
-    if ordering == "lexicographic":
-        return dim_sql
-    if ordering == "numeric":
-        return f"TRY_CAST({dim_sql} AS DOUBLE)"
-    if ordering == "strlen":
-        return f"length({dim_sql})"
-    raise Unsupported(f"topN dimension ordering [{ordering}] is not supported by localdruid")
-
-
 def _after(ordering: str, dim_sql: str, stop: str) -> Sql:
-    ordering = ordering.lower()
-    if ordering == "numeric":
-        return Sql(f"TRY_CAST({dim_sql} AS DOUBLE) > TRY_CAST(? AS DOUBLE)", [stop])
-    if ordering == "strlen":
-        return Sql(f"(length({dim_sql}), {dim_sql}) > (length(?), ?)", [stop, stop])
-    return Sql(f"{dim_sql} > ?", [stop])
+    return Sql(f"{orderings.comparable(dim_sql, ordering)} > ") + orderings.comparable_param(
+        stop, ordering
+    )
 
 
 def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:

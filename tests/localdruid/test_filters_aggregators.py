@@ -280,3 +280,20 @@ def test_null_operand_makes_arithmetic_null(druid: LocalDruid, edits: str) -> No
         }
     ]
     assert _totals(druid, edits, aggs, post) == {"missing": None, "p": None}
+
+
+def test_bound_with_strlen_and_alphanumeric_orderings(druid: LocalDruid, edits: str) -> None:
+    strlen = {
+        "type": "bound",
+        "dimension": "user",
+        "lower": "bob",
+        "upper": "carol",
+        "ordering": "strlen",
+        "upperStrict": True,
+    }
+    # strlen orders by length, then text: bob < dave < alice < carol.
+    query = timeseries(edits, filter=strlen, aggregations=[{"type": "count", "name": "rows"}])
+    assert druid.query(query)[0]["result"]["rows"] == 5  # bob x2, dave, alice x2
+    alpha = {"type": "bound", "dimension": "page", "lower": "B", "ordering": "alphaNumeric"}
+    query = timeseries(edits, filter=alpha, aggregations=[{"type": "count", "name": "rows"}])
+    assert druid.query(query)[0]["result"]["rows"] == 3

@@ -222,3 +222,70 @@ def test_groupby_summary_row_without_dimensions(druid: LocalDruid, edits: str) -
     ]
     query["dimensions"] = ["channel"]
     assert druid.query(query) == []
+
+
+def test_alphanumeric_and_strlen_orderings(druid: LocalDruid) -> None:
+    from tests.localdruid.harness import inline_task
+
+    names = ["a10", "a2", "a1b", "10", "9", "b", "a02"]
+    rows = [{"timestamp": "2024-01-01T00:00:00Z", "name": n, "v": i} for i, n in enumerate(names)]
+    druid.ingest(
+        inline_task(
+            "alnum",
+            rows,
+            dimensions=["name"],
+            metrics=[{"type": "longSum", "name": "v", "fieldName": "v"}],
+        )
+    )
+    query = topn(
+        "alnum",
+        {"type": "dimension", "ordering": "alphanumeric"},
+        dimension="name",
+        aggregations=[{"type": "longSum", "name": "v", "fieldName": "v"}],
+    )
+    ordered = [r["name"] for r in druid.query(query)[0]["result"]]
+    assert ordered == ["9", "10", "a1b", "a2", "a02", "a10", "b"]
+    query["metric"] = {"type": "alphaNumeric", "previousStop": "a2"}
+    assert [r["name"] for r in druid.query(query)[0]["result"]] == ["a02", "a10", "b"]
+    query["metric"] = {"type": "dimension", "ordering": "strlen"}
+    assert [r["name"] for r in druid.query(query)[0]["result"]] == [
+        "9",
+        "b",
+        "10",
+        "a2",
+        "a02",
+        "a10",
+        "a1b",
+    ]
+    # Numeric: values that are not numbers sort first (like nulls), among themselves as text.
+    query["metric"] = {"type": "dimension", "ordering": "numeric"}
+    assert [r["name"] for r in druid.query(query)[0]["result"]] == [
+        "a02",
+        "a10",
+        "a1b",
+        "a2",
+        "b",
+        "9",
+        "10",
+    ]
+    bound = {
+        "type": "bound",
+        "dimension": "name",
+        "lower": "a2",
+        "upper": "a10",
+        "ordering": "alphanumeric",
+    }
+    grouped = groupby(
+        "alnum",
+        dimensions=["name"],
+        filter=bound,
+        intervals=["2024/2025"],
+        aggregations=[],
+        limitSpec={
+            "type": "default",
+            "columns": [
+                {"dimension": "name", "dimensionOrder": "alphanumeric", "direction": "descending"}
+            ],
+        },
+    )
+    assert [r["event"]["name"] for r in druid.query(grouped)] == ["a10", "a02", "a2"]
