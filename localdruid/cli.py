@@ -22,7 +22,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from localdruid.server import create_app
 
-    app, engine = create_app(Path(args.data_dir), host=f"{args.host}:{args.port}")
+    app, engine = create_app(
+        Path(args.data_dir), host=f"{args.host}:{args.port}", memory_limit=args.memory_limit
+    )
     print(
         f"localdruid serving {Path(args.data_dir).resolve()} on http://{args.host}:{args.port}",
         flush=True,
@@ -220,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         default="var/localdruid",
         help="where data persists across restarts (default var/localdruid)",
+    )
+    serve.add_argument(
+        "--memory-limit",
+        default="",
+        help="DuckDB memory limit, e.g. 2GB (default: 80%% of RAM); larger work spills to disk",
     )
     serve.add_argument(
         "--log-level",

@@ -32,8 +32,10 @@ log = logging.getLogger("localdruid.server")
 class Engine:
     """The running engine: storage, the task queue, and the registry of running queries."""
 
-    def __init__(self, data_dir: Path, *, host: str = "127.0.0.1:8082") -> None:
-        self.store = Store(data_dir)
+    def __init__(
+        self, data_dir: Path, *, host: str = "127.0.0.1:8082", memory_limit: str = ""
+    ) -> None:
+        self.store = Store(data_dir, memory_limit=memory_limit)
         self.tasks = TaskManager(self.store)
         self.queries = QueryRegistry()
         self.host = host
@@ -220,6 +222,8 @@ class NormalizePath:
         await self.app(scope, receive, send)
 
 
-def create_app(data_dir: Path, host: str = "127.0.0.1:8082") -> tuple[ASGIApp, Engine]:
-    engine = Engine(data_dir, host=host)
+def create_app(
+    data_dir: Path, host: str = "127.0.0.1:8082", memory_limit: str = ""
+) -> tuple[ASGIApp, Engine]:
+    engine = Engine(data_dir, host=host, memory_limit=memory_limit)
     return NormalizePath(build_app(engine)), engine

@@ -102,8 +102,7 @@ class Reader:
         if self.kind == "json":
             columns = dict.fromkeys(wanted, "VARCHAR")
             return Sql(
-                "SELECT * FROM read_json(?, format='auto', records=true, columns=?, "
-                "maximum_object_size=134217728)",
+                "SELECT * FROM read_json(?, format='auto', records=true, columns=?)",
                 [[str(f) for f in self.files], columns],
             )
         parts: list[Sql] = []

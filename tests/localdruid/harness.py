@@ -26,7 +26,8 @@ def free_port() -> int:
 class LocalDruid:
     """`python -m localdruid serve` as a subprocess bound to 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *extra: str) -> None:
+        self.extra = list(extra)  # more `serve` options
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,6 +47,7 @@ class LocalDruid:
                     str(self.port),
                     "--data-dir",
                     str(self.data_dir),
+                    *self.extra,
                 ],
                 cwd=ROOT,
                 env=env,
@@ -72,6 +74,14 @@ class LocalDruid:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def peak_rss_mb(self) -> float:
+        """The server's peak resident memory so far (VmHWM), in MiB."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmHWM")
 
     def kill(self) -> None:
         if self.proc is not None:
