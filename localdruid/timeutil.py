@@ -6,6 +6,7 @@ import bisect
 import functools
 import importlib.resources
 import io
+import itertools
 import os
 import re
 import struct
@@ -964,6 +965,27 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_LET_NAMES = itertools.count()
+_SQL_ATOM = re.compile(r'\(*(?:-?[0-9]+|[A-Za-z_][A-Za-z0-9_]*|"[^"]*")\)*')
+
+
+_INLINE_LIMIT = 400
+
+
+def _let(value: str, body: Callable[[str], str], *, force: bool = False) -> str:
+    """`body` with `value` computed once per row: DuckDB has no LET, a one-element lambda serves.
+
+    A lambda costs more per row than repeating short arithmetic, which DuckDB deduplicates; but
+    zone lookups (ICU calls) and long values are bound, which also keeps nesting from growing
+    the text exponentially.
+    """
+    cheap = not force and len(value) <= _INLINE_LIMIT and "timezone(" not in value
+    if cheap or _SQL_ATOM.fullmatch(value):
+        return body(value)
+    name = f"__ld{next(_LET_NAMES)}"
+    return f"list_transform([{value}], lambda {name}: {body(name)})[1]"
+
+
 def _fmod_sql(a: str, n: int) -> str:
     return f"((({a}) % {n} + {n}) % {n})"
 
@@ -1006,45 +1028,75 @@ def _month_sql(local: str) -> str:
     return f"month(epoch_ms({local}))"
 
 
-def _day_sql(local: str) -> str:
-    return f"day(epoch_ms({local}))"
-
-
 def _trunc_sql(unit: str, local: str) -> str:
     return f"epoch_ms(date_trunc('{unit}', epoch_ms({local})))"
 
 
-def _year_diff_pos_sql(m: str, s: str) -> str:
-    my, sy = _year_sql(m), _year_sql(s)
-    m_rem = f"(({m}) - {_trunc_sql('year', m)})"
-    s_rem = f"(({s}) - {_trunc_sql('year', s)})"
+@dataclass(frozen=True)
+class _LocalSql:
+    """A local time in SQL with its calendar fields: computed per row, or folded when constant."""
+
+    value: str
+    year: str
+    month: str
+    day: str
+    month_start: str
+    year_start: str
+
+    @classmethod
+    def of(cls, expr: str) -> _LocalSql:
+        return cls(
+            expr,
+            _year_sql(expr),
+            _month_sql(expr),
+            f"day(epoch_ms({expr}))",
+            _trunc_sql("month", expr),
+            _trunc_sql("year", expr),
+        )
+
+    @classmethod
+    def constant(cls, local: int) -> _LocalSql:
+        year, month, day, _ = _split(local)
+        return cls(
+            _sql_int(local),
+            _sql_int(year),
+            str(month),
+            str(day),
+            _sql_int(_date_ms(year, month, 1)),
+            _sql_int(_date_ms(year, 1, 1)),
+        )
+
+
+def _year_diff_pos_sql(m: _LocalSql, s: _LocalSql) -> str:
+    """_year_diff_local for minuend >= subtrahend."""
+    m_rem = f"({m.value} - {m.year_start})"
+    s_rem = f"({s.value} - {s.year_start})"
     late = f"{s_rem} >= {_FEB29_REM}"
     s_adj = (
-        f"(CASE WHEN {late} AND {_leap_sql(sy)} AND NOT {_leap_sql(my)}"
+        f"(CASE WHEN {late} AND {_leap_sql(s.year)} AND NOT {_leap_sql(m.year)}"
         f" THEN {s_rem} - {DAY} ELSE {s_rem} END)"
     )
     m_adj = (
-        f"(CASE WHEN {late} AND NOT {_leap_sql(sy)} AND {m_rem} >= {_FEB29_REM}"
-        f" AND {_leap_sql(my)} THEN {m_rem} - {DAY} ELSE {m_rem} END)"
+        f"(CASE WHEN {late} AND NOT {_leap_sql(s.year)} AND {m_rem} >= {_FEB29_REM}"
+        f" AND {_leap_sql(m.year)} THEN {m_rem} - {DAY} ELSE {m_rem} END)"
     )
-    return f"({my} - {sy} - CASE WHEN {m_adj} < {s_adj} THEN 1 ELSE 0 END)"
+    return f"({m.year} - {s.year} - CASE WHEN {m_adj} < {s_adj} THEN 1 ELSE 0 END)"
 
 
-def _month_diff_pos_sql(m: str, s: str) -> str:
-    my, mm, md = _year_sql(m), _month_sql(m), _day_sql(m)
-    sy, sm, sd = _year_sql(s), _month_sql(s), _day_sql(s)
-    diff = f"(({my} - {sy}) * 12 + {mm} - {sm})"
+def _month_diff_pos_sql(m: _LocalSql, s: _LocalSql) -> str:
+    """_month_diff_local for minuend >= subtrahend."""
+    diff = f"(({m.year} - {s.year}) * 12 + {m.month} - {s.month})"
     s_adj = (
-        f"(CASE WHEN {md} = {_dim_sql(my, mm)} AND {sd} > {md}"
-        f" THEN ({s}) - ({sd} - {md}) * {DAY} ELSE ({s}) END)"
+        f"(CASE WHEN {m.day} = {_dim_sql(m.year, m.month)} AND {s.day} > {m.day}"
+        f" THEN {s.value} - ({s.day} - {m.day}) * {DAY} ELSE {s.value} END)"
     )
-    m_rem = f"(({m}) - {_trunc_sql('month', m)})"
-    s_rem = f"({s_adj} - {_trunc_sql('month', s)})"
+    m_rem = f"({m.value} - {m.month_start})"
+    s_rem = f"({s_adj} - {s.month_start})"
     return f"({diff} - CASE WHEN {m_rem} < {s_rem} THEN 1 ELSE 0 END)"
 
 
-def _diff_sql(pos: Callable[[str, str], str], a: str, b: str) -> str:
-    return f"(CASE WHEN ({a}) < ({b}) THEN -{pos(b, a)} ELSE {pos(a, b)} END)"
+def _diff_sql(pos: Callable[[_LocalSql, _LocalSql], str], a: _LocalSql, b: _LocalSql) -> str:
+    return f"(CASE WHEN {a.value} < {b.value} THEN -{pos(b, a)} ELSE {pos(a, b)} END)"
 
 
 def _add_months_sql(local: int, k: str) -> str:
@@ -1053,7 +1105,7 @@ def _add_months_sql(local: int, k: str) -> str:
     total = f"({year * 12 + month - 1} + ({k}))"
     new_year, new_month = _fdiv_sql(total, 12), f"({_fmod_sql(total, 12)} + 1)"
     new_day = str(day) if day <= 28 else f"least({day}, {_dim_sql(new_year, new_month)})"
-    return f"({_dfc_sql(new_year, new_month, new_day)} * {DAY} + {millis})"
+    return f"(epoch_ms(make_date({new_year}, {new_month}, {new_day})) + {millis})"
 
 
 def _add_years_sql(local: int, k: str) -> str:
@@ -1062,83 +1114,127 @@ def _add_years_sql(local: int, k: str) -> str:
     new_day = str(day)
     if month == 2 and day == 29:
         new_day = f"(CASE WHEN {_leap_sql(new_year)} THEN 29 ELSE 28 END)"
-    return f"({_dfc_sql(new_year, str(month), new_day)} * {DAY} + {millis})"
+    return f"(epoch_ms(make_date({new_year}, {month}, {new_day})) + {millis})"
 
 
 class _SqlZone:
-    """_Zone's conversions as DuckDB SQL; offsets come from ICU unless the zone is fixed."""
+    """_Zone's conversions as DuckDB SQL; offsets come from ICU unless the zone is fixed.
+
+    Every method binds what it reuses with _let, so the text stays linear in the nesting depth.
+    """
 
     def __init__(self, zone: _Zone) -> None:
         self.zone = zone
         self.fixed = zone.fixed
+
+    def let(self, value: str, body: Callable[[str], str]) -> str:
+        # Lambda bodies lose DuckDB's common-subexpression elimination, so bind only where the
+        # alternative is nesting ICU calls; plain arithmetic is inlined and deduplicated.
+        return body(value) if self.fixed is not None else _let(value, body)
 
     def off(self, x: str) -> str:
         if self.fixed is not None:
             return _sql_int(self.fixed)
         if self.zone.icu_id is None:
             raise ValueError(f"time zone [{self.zone.key}] cannot be used in SQL")
-        c = f"least(greatest({x}, {-_ICU_LIMIT}), {_ICU_LIMIT})"
-        return f"(epoch_ms(timezone('{self.zone.icu_id}', make_timestamptz(({c}) * 1000))) - ({c}))"
+        zone_id = self.zone.icu_id
+
+        def offset(v: str) -> str:
+            c = f"least(greatest({v}, {-_ICU_LIMIT}), {_ICU_LIMIT})"
+            return f"(epoch_ms(timezone('{zone_id}', make_timestamptz({c} * 1000))) - {c})"
+
+        return _let(x, offset)
 
     def local(self, x: str) -> str:
-        return x if self.fixed == 0 else f"(({x}) + {self.off(x)})"
+        if self.fixed == 0:
+            return x
+        return _let(x, lambda v: f"({v} + {self.off(v)})")
 
     def keep(self, local: str, original: str) -> str:
         if self.fixed is not None:
-            return local if self.fixed == 0 else f"(({local}) - {_sql_int(self.fixed)})"
-        o = self.off(original)
-        u = f"(({local}) - {o})"
-        a = self.off(local)
-        la = f"(({local}) - {a})"
-        b = self.off(la)
-        lb = f"(({local}) - {b})"
-        return (
-            f"(CASE WHEN {self.off(u)} = {o} THEN {u}"
-            f" WHEN {a} <> {b} AND {a} < 0 AND {self.off(lb)} <> {b} THEN {la} ELSE {lb} END)"
+            return local if self.fixed == 0 else f"({local} - {_sql_int(self.fixed)})"
+
+        def fallback(lo: str) -> str:
+            return _let(
+                self.off(lo),
+                lambda a: _let(
+                    self.off(f"({lo} - {a})"),
+                    lambda b: (
+                        f"(CASE WHEN {a} <> {b} AND {a} < 0 AND {self.off(f'({lo} - {b})')} <> {b}"
+                        f" THEN {lo} - {a} ELSE {lo} - {b} END)"
+                    ),
+                ),
+            )
+
+        return _let(
+            local,
+            lambda lo: _let(
+                self.off(original),
+                lambda o: _let(
+                    f"({lo} - {o})",
+                    lambda u: f"(CASE WHEN {self.off(u)} = {o} THEN {u} ELSE {fallback(lo)} END)",
+                ),
+            ),
         )
 
     def from_local(self, local: str) -> str:
         if self.fixed is not None:
-            return local if self.fixed == 0 else f"(({local}) - {_sql_int(self.fixed)})"
-        a = self.off(local)
-        la = f"(({local}) - {a})"
-        b = self.off(la)
-        lb = f"(({local}) - {b})"
-        c = self.off(f"({la} - {3 * HOUR})")
-        lc = f"(({local}) - {c})"
-        return (
-            f"(CASE WHEN {a} <> {b} THEN (CASE WHEN {a} < {b} AND {self.off(lb)} <> {b}"
-            f" THEN {la} ELSE {lb} END)"
-            f" WHEN {a} >= 0 AND {c} > {a} AND {self.off(lc)} = {c} THEN {lc} ELSE {la} END)"
+            return local if self.fixed == 0 else f"({local} - {_sql_int(self.fixed)})"
+
+        def decide(lo: str, a: str, la: str, b: str) -> str:
+            overlap = _let(
+                self.off(f"({la} - {3 * HOUR})"),
+                lambda c: (
+                    f"(CASE WHEN {c} > {a} AND {self.off(f'({lo} - {c})')} = {c}"
+                    f" THEN {lo} - {c} ELSE {la} END)"
+                ),
+            )
+            return (
+                f"(CASE WHEN {a} <> {b} THEN (CASE WHEN {a} < {b}"
+                f" AND {self.off(f'({lo} - {b})')} <> {b} THEN {la} ELSE {lo} - {b} END)"
+                f" WHEN {a} >= 0 THEN {overlap} ELSE {la} END)"
+            )
+
+        return _let(
+            local,
+            lambda lo: _let(
+                self.off(lo),
+                lambda a: _let(
+                    f"({lo} - {a})", lambda la: _let(self.off(la), lambda b: decide(lo, a, la, b))
+                ),
+            ),
         )
 
     def floor_time(self, t: str, unit: int) -> str:
         congruence = self.zone.facts.congruent_since(unit) if self.zone.facts else None
-        o = self.off(t)
-        exact = f"({_floor_sql(f'({t}) + {o}', unit)} - {o})"
+        exact = _let(self.off(t), lambda o: f"({_floor_sql(f'{t} + {o}', unit)} - {o})")
         if congruence is None:
             return exact
         # Where every offset is the same modulo the unit, the local floor is plain arithmetic.
         since, residue = congruence
-        fast = f"(({t}) - {_fmod_sql(f'({t}) + {residue}', unit)})"
+        fast = f"({t} - {_fmod_sql(f'{t} + {residue}', unit)})"
         if since == _LONG_MIN:
             return fast
-        return f"(CASE WHEN ({t}) >= {_sql_int(since)} THEN {fast} ELSE {exact} END)"
+        return f"(CASE WHEN {t} >= {_sql_int(since)} THEN {fast} ELSE {exact} END)"
 
     def floor_date(self, t: str, floor: Callable[[str], str]) -> str:
-        return self.keep(floor(self.local(t)), t)
+        return self.keep(self.let(self.local(t), floor), t)
 
     def week_floor(self, t: str) -> str:
         if self.fixed is not None:
-            return f"(({t}) - {_fmod_sql(f'({t}) + {_sql_int(self.fixed)} - {4 * DAY}', WEEK)})"
+            return f"({t} - {_fmod_sql(f'{t} + {_sql_int(self.fixed)} - {4 * DAY}', WEEK)})"
+
+        def monday(local: str) -> str:
+            return f"({local} - {_fmod_sql(f'{_fdiv_sql(local, DAY)} + 3', 7)} * {DAY})"
+
         day = self.floor_date(t, lambda x: _floor_sql(x, DAY))
-        local = self.local(day)
-        monday = f"(({local}) - {_fmod_sql(f'{_fdiv_sql(local, DAY)} + 3', 7)} * {DAY})"
-        return self.keep(monday, day)
+        return self.let(day, lambda d: self.keep(self.let(self.local(d), monday), d))
 
     def minute_zero(self, t: str) -> str:
-        local = self.local(t)
-        return self.keep(f"(({local}) - {_fmod_sql(local, HOUR)} // {MINUTE} * {MINUTE})", t)
+        def zero(local: str) -> str:
+            return f"({local} - {_fmod_sql(local, HOUR)} // {MINUTE} * {MINUTE})"
+
+        return self.let(t, lambda v: self.keep(self.let(self.local(v), zero), v))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1343,7 +1439,7 @@ class Granularity:
             return t
         if self.kind == "duration":
             return _java_offset_floor_sql(t, self.duration or 1, self.origin or 0)
-        sql = self._sql_truncate(t)
+        sql = _let(t, self._sql_truncate)
         if "epoch_ms(" in sql:
             # Calendar functions only cover DuckDB's timestamp range; stay NULL beyond it.
             sql = f"(CASE WHEN {t} BETWEEN {-_ICU_LIMIT} AND {_ICU_LIMIT} THEN {sql} END)"
@@ -1517,42 +1613,101 @@ class Granularity:
         t: str,
         zone: _SqlZone,
         n: int,
-        diff_pos: Callable[[str, str], str],
+        diff_pos: Callable[[_LocalSql, _LocalSql], str],
         add: Callable[[int, str], str],
     ) -> str:
-        k = _diff_sql(diff_pos, zone.local(t), _sql_int(self._local_origin))
-        k = f"({k} - {k} % {n})"
-        start = zone.from_local(add(self._local_origin, k))
-        previous = zone.from_local(add(self._local_origin, f"({k} - {n})"))
-        return f"(CASE WHEN {t} < {start} THEN {previous} ELSE {start} END)"
+        lo = self._local_origin
+        if lo == 0:
+            return self._sql_calendar_from_epoch(
+                t, zone, n, months_per_unit=12 if add is _add_years_sql else 1
+            )
+
+        def pick(k: str) -> str:
+            previous = zone.from_local(add(lo, f"({k} - {n})"))
+            return zone.let(
+                zone.from_local(add(lo, k)),
+                lambda s: f"(CASE WHEN {t} < {s} THEN {previous} ELSE {s} END)",
+            )
+
+        # DuckDB does not share subexpressions across CASE branches, and the month count is
+        # referenced all over the date arithmetic, so it is bound even for fixed zones.
+        def diff(lt: str) -> str:
+            return _let(
+                _diff_sql(diff_pos, _LocalSql.of(lt), _LocalSql.constant(lo)),
+                lambda k: _let(f"({k} - {k} % {n})", pick),
+            )
+
+        return _let(zone.local(t), diff)
+
+    def _sql_calendar_from_epoch(self, t: str, zone: _SqlZone, n: int, months_per_unit: int) -> str:
+        """_sql_calendar when the origin is local 1970-01-01T00:00, the default.
+
+        Counting whole months (or years) from a month start never hits the month-end or leap-day
+        special cases, so Druid's difference-then-adjust steps reduce to flooring the month index.
+        """
+        step = n * months_per_unit
+        if zone.fixed is not None and 12 % step == 0:
+            # Aligned within each year (quarters, halves): plain calendar truncation.
+            return zone.from_local(
+                zone.let(
+                    zone.local(t),
+                    lambda lt: (
+                        f"epoch_ms(make_date({_year_sql(lt)},"
+                        f" ({_month_sql(lt)} - 1) // {step} * {step} + 1, 1))"
+                    ),
+                )
+            )
+
+        def start(index: str) -> str:
+            floored = f"({index} - {_fmod_sql(index, step)})"
+            return zone.let(
+                floored,
+                lambda q: zone.from_local(
+                    f"epoch_ms(make_date(1970 + {_fdiv_sql(q, 12)}, {_fmod_sql(q, 12)} + 1, 1))"
+                ),
+            )
+
+        def index(lt: str) -> str:
+            return f"({_year_sql(lt)} * 12 + {_month_sql(lt)} - 23641)"
+
+        return zone.let(zone.local(t), lambda lt: zone.let(index(lt), start))
 
     def _sql_local_multiple(self, t: str, zone: _SqlZone, n: int, unit: int) -> str:
         lo = _sql_int(self._local_origin)
+
+        def pick(k: str) -> str:
+            previous = zone.from_local(f"({lo} + ({k} - {n}) * {unit})")
+            return zone.let(
+                zone.from_local(f"({lo} + {k} * {unit})"),
+                lambda s: f"(CASE WHEN {t} < {s} THEN {previous} ELSE {s} END)",
+            )
+
         k = f"(({zone.local(t)} - {lo}) // {unit})"
-        k = f"({k} - {k} % {n})"
-        start = zone.from_local(f"({lo} + {k} * {unit})")
-        previous = zone.from_local(f"({lo} + ({k} - {n}) * {unit})")
-        return f"(CASE WHEN {t} < {start} THEN {previous} ELSE {start} END)"
+        return zone.let(k, lambda v: zone.let(f"({v} - {v} % {n})", pick))
 
     def _sql_hours(self, t: str, zone: _SqlZone, n: int) -> str:
         o = self.origin or 0
         h = f"(({t} - {_sql_int(o)}) // {HOUR})"
         start = f"({_sql_int(o)} + ({h} - {h} % {n}) * {HOUR})"
         if o > 0:
-            return f"(CASE WHEN {t} < {start} THEN {start} - {n * HOUR} ELSE {start} END)"
+            return zone.let(
+                start, lambda s: f"(CASE WHEN {t} < {s} THEN {s} - {n * HOUR} ELSE {s} END)"
+            )
         if o == 0:
             return start
         congruence = self._zone.facts.congruent_since(HOUR) if self._zone.facts else None
-        odd = zone.minute_zero(zone.floor_time(start, MINUTE))
+        guard = ""
         if congruence is not None and (o + congruence[1]) % HOUR == 0:
             # Where local(start) is a whole hour, re-flooring it to the hour changes nothing.
             if congruence[0] == _LONG_MIN:
                 return start
-            return (
-                f"(CASE WHEN {t} > {start} AND {start} < {_sql_int(congruence[0])}"
-                f" THEN {odd} ELSE {start} END)"
-            )
-        return f"(CASE WHEN {t} > {start} THEN {odd} ELSE {start} END)"
+            guard = f" AND {{s}} < {_sql_int(congruence[0])}"
+
+        def pick(s: str) -> str:
+            odd = zone.minute_zero(zone.floor_time(s, MINUTE))
+            return f"(CASE WHEN {t} > {s}{guard.format(s=s)} THEN {odd} ELSE {s} END)"
+
+        return zone.let(start, pick)
 
     def _sql_absolute(self, t: str, n: int, unit: int) -> str:
         o = _sql_int(self.origin or 0)
@@ -1638,6 +1793,12 @@ _JAVA_DOUBLE = re.compile(
     r"[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)[fFdD]?"
 )
 _JAVA_DOUBLE_SQL = "[+-]?(NaN|Infinity|([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?)[fFdD]?"
+
+
+_CANONICAL = (
+    "[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{separator}([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    "([.][0-9]{{1,3}})?Z?"
+)
 
 
 def _strip_quotes(text: str) -> str | None:
@@ -1771,18 +1932,35 @@ class _Format:
     # -- SQL -------------------------------------------------------------------------------------
 
     def sql(self, column: str) -> str:
-        raw = f"CAST({column} AS VARCHAR)"
-        text = _strip_quotes_sql(raw)
+        return _let(f"CAST({column} AS VARCHAR)", self._sql_raw)
+
+    def _sql_raw(self, raw: str) -> str:
+        general = _let(_strip_quotes_sql(raw), lambda text: self._sql_text(raw, text), force=True)
+        if self.kind in ("millis", "posix", "micro", "nano"):
+            number = _scale_numeric_sql(self.kind, f"TRY_CAST({raw} AS BIGINT)")
+            plain = f"regexp_full_match({raw}, '[+-]?[0-9]+')"
+            return f"(CASE WHEN {plain} THEN {number} ELSE {general} END)"
+        if self.kind not in ("auto", "iso"):
+            return general
+        # The usual shape, UTC with at most milliseconds, is where DuckDB's own cast agrees with
+        # Joda exactly (hour 24 excluded); everything else takes the general grammar.
+        separator = "[T ]" if self.kind == "auto" else "T"
+        canonical = _sql_str(_CANONICAL.format(separator=separator))
+        fast = f"epoch_ms(TRY_CAST(rtrim({raw}, 'Z') AS TIMESTAMP))"
+        digits = ""
+        if self.kind == "auto":
+            digits = f"WHEN regexp_full_match({raw}, '[0-9]+') THEN TRY_CAST({raw} AS BIGINT) "
+        return (
+            f"(CASE {digits}WHEN regexp_full_match({raw}, {canonical}) THEN {fast}"
+            f" ELSE {general} END)"
+        )
+
+    def _sql_text(self, raw: str, text: str) -> str:
         if self.kind in ("millis", "posix", "micro", "nano"):
             return _scale_numeric_sql(self.kind, _java_long_sql(text))
         if self.kind == "ruby":
             return _ruby_sql(text)
         parsed = self._grammar_sql(text)
-        if self.kind == "auto":
-            return (
-                f"(CASE WHEN regexp_full_match({raw}, '[0-9]+') THEN TRY_CAST({raw} AS BIGINT)"
-                f" ELSE {parsed} END)"
-            )
         if self.kind == "iso":
             return f"coalesce({parsed}, {_java_long_sql(text)})"
         return parsed
@@ -1791,26 +1969,30 @@ class _Format:
         assert self.grammar is not None
         grammar = self.grammar
         names = [f"g{i}" for i in range(len(grammar.roles) + 1)]
-        extract = (
-            f"regexp_extract({text}, {_sql_str('^(' + grammar.core + ')$')},"
-            f" [{', '.join(_sql_str(n) for n in names)}])"
-        )
-        groups: dict[str, list[str]] = {}
-        for role, name in zip(grammar.roles, names[1:], strict=True):
-            groups.setdefault(role, []).append(f"struct_extract({extract}, '{name}')")
-        g = {role: " || ".join(parts) for role, parts in groups.items()}
-        matched = f"struct_extract({extract}, 'g0') <> ''"
-        return _assemble_sql(g, grammar, matched)
+        pattern = _sql_str("^(" + grammar.core + ")$")
+        extract = f"regexp_extract({text}, {pattern}, [{', '.join(_sql_str(n) for n in names)}])"
+
+        def assemble(match: str) -> str:
+            groups: dict[str, list[str]] = {}
+            for role, name in zip(grammar.roles, names[1:], strict=True):
+                groups.setdefault(role, []).append(f"struct_extract({match}, '{name}')")
+            g = {role: " || ".join(parts) for role, parts in groups.items()}
+            return _assemble_sql(g, grammar, f"struct_extract({match}, 'g0') <> ''")
+
+        return _let(extract, assemble, force=True)
 
 
 def _strip_quotes_sql(raw: str) -> str:
     trim = "'^[\\x00-\\x20]+|[\\x00-\\x20]+$'"
-    t = f"regexp_replace({raw}, {trim}, '', 'g')"
-    inner = f"regexp_replace(substr({t}, 2, length({t}) - 2), {trim}, '', 'g')"
-    return (
-        f"(CASE WHEN {t} = '' OR {t} = '\"' THEN NULL"
-        f" WHEN {t} LIKE '\"%\"' THEN {inner} ELSE {t} END)"
-    )
+
+    def strip(t: str) -> str:
+        inner = f"regexp_replace(substr({t}, 2, length({t}) - 2), {trim}, '', 'g')"
+        return (
+            f"(CASE WHEN {t} = '' OR {t} = '\"' THEN NULL"
+            f" WHEN {t} LIKE '\"%\"' THEN {inner} ELSE {t} END)"
+        )
+
+    return _let(f"regexp_replace({raw}, {trim}, '', 'g')", strip, force=True)
 
 
 def _java_long_sql(text: str) -> str:
