@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.datasets import edits  # noqa: F401  (a session fixture shared by every suite)
 from tests.localdruid.harness import LocalDruid
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

@@ -1,0 +1,169 @@
+"""API serializers: separate input and output shapes for saved queries; runs; import/preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from explorer.models import ChartType, QueryRun, QueryType, SavedQuery, Visibility
+
+DEFINITION_FIELDS = [
+    "query_type", "datasource", "interval", "granularity", "dimensions", "metric", "threshold",
+    "filter", "aggregations", "post_aggregations", "having", "limit_spec", "descending",
+    "context", "extra",
+]  # fmt: skip
+SETTINGS_FIELDS = [
+    "title", "slug", "description", "tags", "visibility", "shared_groups", "chart_type",
+    "refresh_interval", "value_format", "cache_ttl",
+]  # fmt: skip
+
+
+class SavedQueryInputSerializer(serializers.ModelSerializer):
+    """What a client sends to create or change a saved query (the definition is checked by the
+    service, with the same rules as the admin)."""
+
+    tags = serializers.ListField(child=serializers.SlugField(max_length=64), required=False)
+    shared_groups = serializers.SlugRelatedField(
+        many=True, slug_field="name", queryset=Group.objects.all(), required=False
+    )
+    granularity = serializers.JSONField(required=False)
+    dimensions = serializers.JSONField(required=False)
+    metric = serializers.JSONField(required=False, allow_null=True)
+    filter = serializers.JSONField(required=False, allow_null=True)
+    aggregations = serializers.JSONField(required=False)
+    post_aggregations = serializers.JSONField(required=False)
+    having = serializers.JSONField(required=False, allow_null=True)
+    limit_spec = serializers.JSONField(required=False, allow_null=True)
+    context = serializers.JSONField(required=False)
+    extra = serializers.JSONField(required=False)
+
+    class Meta:
+        model = SavedQuery
+        fields = SETTINGS_FIELDS + DEFINITION_FIELDS
+
+
+class SavedQueryOutputSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    tags = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
+    shared_groups = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedQuery
+        fields = ["id", "owner", "created", "updated", "urls", *SETTINGS_FIELDS, *DEFINITION_FIELDS]
+        read_only_fields = fields
+
+    def get_urls(self, obj: SavedQuery) -> dict[str, str]:
+        request = self.context.get("request")
+        return {
+            name: reverse(f"savedquery-{name}", kwargs={"slug": obj.slug}, request=request)
+            for name in ("detail", "results", "druid")
+        }
+
+
+class ImportSerializer(serializers.Serializer):
+    """A raw native Druid query (as posted to /druid/v2/) and how to save it."""
+
+    query = serializers.JSONField()
+    title = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+    chart_type = serializers.ChoiceField(choices=ChartType.choices, default=ChartType.LINE)
+    cache_ttl = serializers.IntegerField(min_value=0, default=60)
+
+    def validate_slug(self, value: str) -> str:
+        if SavedQuery.objects.filter(slug=value).exists():
+            raise serializers.ValidationError("A saved query with this slug already exists.")
+        return value
+
+
+class PreviewSerializer(serializers.Serializer):
+    """Either a definition (the saved-query fields) or a raw Druid query under `query`."""
+
+    query = serializers.JSONField(required=False)
+    query_type = serializers.ChoiceField(choices=QueryType.choices, required=False)
+    datasource = serializers.CharField(required=False)
+    interval = serializers.CharField(required=False, default="PT1H")
+    granularity = serializers.JSONField(required=False, default="all")
+    dimensions = serializers.JSONField(required=False, default=list)
+    metric = serializers.JSONField(required=False, allow_null=True, default=None)
+    threshold = serializers.IntegerField(required=False, allow_null=True, default=None)
+    filter = serializers.JSONField(required=False, allow_null=True, default=None)
+    aggregations = serializers.JSONField(required=False, default=list)
+    post_aggregations = serializers.JSONField(required=False, default=list)
+    having = serializers.JSONField(required=False, allow_null=True, default=None)
+    limit_spec = serializers.JSONField(required=False, allow_null=True, default=None)
+    descending = serializers.BooleanField(required=False, default=False)
+    context = serializers.JSONField(required=False, default=dict)
+    extra = serializers.JSONField(required=False, default=dict)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "query" not in attrs and not attrs.get("query_type"):
+            raise serializers.ValidationError("Send a definition (query_type, ...) or `query`.")
+        return attrs
+
+
+class ResultsQuerySerializer(serializers.Serializer):
+    """Overrides accepted by the results endpoint, as query parameters."""
+
+    interval = serializers.CharField(required=False)
+    granularity = serializers.CharField(required=False)
+    threshold = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    since = serializers.DateTimeField(required=False)
+    refresh = serializers.BooleanField(required=False, default=False)
+
+
+class ColumnSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+
+
+class ResultSerializer(serializers.Serializer):
+    """The tidy result every consumer reads (documentation only)."""
+
+    columns = ColumnSerializer(many=True)
+    rows = serializers.ListField(child=serializers.ListField())
+    meta = serializers.DictField()
+
+
+class QueryRunSerializer(serializers.ModelSerializer):
+    saved_query = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = QueryRun
+        fields = [
+            "id",
+            "saved_query",
+            "started",
+            "druid_query",
+            "duration_ms",
+            "rows",
+            "cached",
+            "status",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class DatasourceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    dimensions = serializers.ListField(child=serializers.DictField(), required=False)
+    metrics = serializers.ListField(child=serializers.DictField(), required=False)
+    min_time = serializers.CharField(required=False, allow_null=True)
+    max_time = serializers.CharField(required=False, allow_null=True)
+    rows = serializers.IntegerField(required=False, allow_null=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False)

@@ -1,0 +1,241 @@
+"""API views: saved queries (CRUD, results, Druid JSON, preview, import), datasources, runs,
+tokens. Thin: parse, call a service or selector, serialize."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from explorer import services
+from explorer.api.permissions import CanChangeSavedQuery
+from explorer.api.renderers import ResultCSVRenderer
+from explorer.api.serializers import (
+    DatasourceSerializer,
+    ErrorSerializer,
+    ImportSerializer,
+    PreviewSerializer,
+    QueryRunSerializer,
+    ResultSerializer,
+    ResultsQuerySerializer,
+    SavedQueryInputSerializer,
+    SavedQueryOutputSerializer,
+    TokenSerializer,
+)
+from explorer.definitions import definition_from_druid
+from explorer.errors import InvalidDefinition
+from explorer.models import SavedQuery
+from explorer.selectors import query_run_list, saved_query_visible
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid definition or parameter"),
+    401: OpenApiResponse(ErrorSerializer, description="Not logged in / no token"),
+    404: OpenApiResponse(ErrorSerializer, description="No such object the user may see"),
+    502: OpenApiResponse(ErrorSerializer, description="Druid rejected the query"),
+    503: OpenApiResponse(ErrorSerializer, description="Druid unreachable"),
+    504: OpenApiResponse(ErrorSerializer, description="Druid timed out"),
+}
+
+
+class ResultsThrottle(UserRateThrottle):
+    """Runs cost Druid work: limited per user (RESULTS_THROTTLE_RATE)."""
+
+    scope = "results"
+
+
+def _granularity(text: str | None) -> Any:
+    if text is None:
+        return None
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise InvalidDefinition({"granularity": ["Not valid JSON."]}) from None
+    return text
+
+
+class SavedQueryViewSet(viewsets.ModelViewSet):
+    """Saved native Druid queries: list, create, read, change, delete, run."""
+
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    permission_classes = [IsAuthenticated, CanChangeSavedQuery]
+    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["title", "description", "slug", "datasource"]
+    ordering_fields = ["title", "slug", "created", "updated", "datasource", "query_type"]
+    ordering = ["title"]
+    read_actions = ("results", "druid")
+
+    def get_queryset(self) -> QuerySet[SavedQuery]:
+        queries = saved_query_visible(user=self.request.user)
+        params = self.request.query_params
+        if params.get("tag"):
+            queries = queries.filter(tags__name=params["tag"])
+        if params.get("owner"):
+            queries = queries.filter(owner__username=params["owner"])
+        if params.get("query_type"):
+            queries = queries.filter(query_type=params["query_type"])
+        if params.get("datasource"):
+            queries = queries.filter(datasource=params["datasource"])
+        return queries
+
+    def get_serializer_class(self) -> type:
+        if self.action in ("create", "update", "partial_update"):
+            return SavedQueryInputSerializer
+        return SavedQueryOutputSerializer
+
+    def _out(self, saved: SavedQuery, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            SavedQueryOutputSerializer(saved, context={"request": self.request}).data, status=code
+        )
+
+    @extend_schema(
+        request=SavedQueryInputSerializer, responses={201: SavedQueryOutputSerializer, **ERRORS}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = SavedQueryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        saved = services.saved_query_save(owner=request.user, data=dict(serializer.validated_data))
+        return self._out(saved, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SavedQueryInputSerializer,
+        responses={200: SavedQueryOutputSerializer, 403: ErrorSerializer, **ERRORS},
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        saved = self.get_object()
+        partial = kwargs.get("partial", False)
+        serializer = SavedQueryInputSerializer(saved, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        saved = services.saved_query_save(
+            owner=saved.owner, data=dict(serializer.validated_data), instance=saved
+        )
+        return self._out(saved)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "interval", str, description="Override: absolute or relative (PT1H, P7D/now)"
+            ),
+            OpenApiParameter("granularity", str, description="Override: a name, or JSON"),
+            OpenApiParameter("threshold", int, description="Override (topN)"),
+            OpenApiParameter("since", str, description="Only buckets from this ISO time on"),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("refresh", bool, description="Bypass the cache"),
+        ],
+        responses={200: ResultSerializer, **ERRORS},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer, ResultCSVRenderer],
+        throttle_classes=[ResultsThrottle],
+    )
+    def results(self, request: Request, slug: str | None = None) -> Response:
+        saved = self.get_object()
+        params = ResultsQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        values = params.validated_data
+        overrides = services.Overrides(
+            interval=values.get("interval"),
+            granularity=_granularity(values.get("granularity")),
+            threshold=values.get("threshold"),
+            since=values.get("since"),
+        )
+        result = services.saved_query_run(
+            saved_query=saved, user=request.user, overrides=overrides, refresh=values["refresh"]
+        )
+        response = Response(result)
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            response["Content-Disposition"] = f'attachment; filename="{saved.slug}-{stamp}.csv"'
+        return response
+
+    @extend_schema(responses={200: OpenApiResponse(description="The native Druid query"), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def druid(self, request: Request, slug: str | None = None) -> Response:
+        return Response(services.saved_query_druid_json(saved_query=self.get_object()))
+
+    @extend_schema(request=PreviewSerializer, responses={200: ResultSerializer, **ERRORS})
+    @action(detail=False, methods=["post"], throttle_classes=[ResultsThrottle])
+    def preview(self, request: Request) -> Response:
+        serializer = PreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "query" in data:
+            definition, errors = definition_from_druid(data["query"])
+            if errors:
+                raise InvalidDefinition(errors)
+        else:
+            definition = data
+        return Response(services.definition_run(definition=definition, user=request.user))
+
+    @extend_schema(request=ImportSerializer, responses={201: SavedQueryOutputSerializer, **ERRORS})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_query(self, request: Request) -> Response:
+        serializer = ImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        query = data.pop("query")
+        saved = services.saved_query_import(owner=request.user, query=query, settings=data)
+        return self._out(saved, status.HTTP_201_CREATED)
+
+
+class DatasourceViewSet(viewsets.ViewSet):
+    """Druid's datasources, from Druid's own metadata."""
+
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(responses={200: DatasourceSerializer(many=True), **ERRORS})
+    def list(self, request: Request) -> Response:
+        return Response([{"name": name} for name in services.datasource_list()])
+
+    @extend_schema(responses={200: DatasourceSerializer, **ERRORS})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        detail = services.datasource_detail(name=str(pk))
+        if detail is None:
+            raise NotFound(f"Druid has no datasource named {pk!r}.")
+        return Response(detail)
+
+
+class QueryRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The logged-in user's run history."""
+
+    serializer_class = QueryRunSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return query_run_list(user=self.request.user)
+
+
+class TokenView(APIView):
+    """The logged-in user's API token: see it (created on first use), or rotate it."""
+
+    @extend_schema(responses={200: TokenSerializer})
+    def get(self, request: Request) -> Response:
+        token, _ = Token.objects.get_or_create(user=request.user)
+        return Response({"token": token.key, "created": token.created})
+
+    @extend_schema(request=None, responses={200: TokenSerializer})
+    def post(self, request: Request) -> Response:
+        Token.objects.filter(user=request.user).delete()
+        token = Token.objects.create(user=request.user)
+        return Response({"token": token.key, "created": token.created})
+
+
+def saved_query_or_404(user: Any, slug: str) -> SavedQuery:
+    return get_object_or_404(saved_query_visible(user=user), slug=slug)
