@@ -35,6 +35,16 @@ class Sql:
         return Sql("?", [value])
 
     @staticmethod
+    def all(parts: list[Sql]) -> Sql:
+        """AND of the parts; TRUE for none, as Druid's empty `and` matches everything."""
+        return Sql.join(" AND ", parts) if parts else Sql("TRUE")
+
+    @staticmethod
+    def any(parts: list[Sql]) -> Sql:
+        """OR of the parts; FALSE for none."""
+        return Sql.join(" OR ", parts) if parts else Sql("FALSE")
+
+    @staticmethod
     def join(sep: str, parts: Iterable[Sql | str]) -> Sql:
         texts: list[str] = []
         params: list[Any] = []

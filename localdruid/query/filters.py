@@ -272,13 +272,11 @@ def _children(spec: Spec, resolve: Resolver) -> list[Sql]:
 
 
 def _and(spec: Spec, resolve: Resolver) -> Sql:
-    parts = _children(spec, resolve)
-    return Sql.join(" AND ", parts) if parts else TRUE
+    return Sql.all(_children(spec, resolve))
 
 
 def _or(spec: Spec, resolve: Resolver) -> Sql:
-    parts = _children(spec, resolve)
-    return Sql.join(" OR ", parts) if parts else FALSE
+    return Sql.any(_children(spec, resolve))
 
 
 def _not(spec: Spec, resolve: Resolver) -> Sql:

@@ -70,13 +70,11 @@ def _filter(spec: Spec, columns: Columns) -> Sql:
 
 
 def _and(spec: Spec, columns: Columns) -> Sql:
-    parts = _children(spec, columns)
-    return Sql.join(" AND ", parts) if parts else TRUE
+    return Sql.all(_children(spec, columns))
 
 
 def _or(spec: Spec, columns: Columns) -> Sql:
-    parts = _children(spec, columns)
-    return Sql.join(" OR ", parts) if parts else FALSE
+    return Sql.any(_children(spec, columns))
 
 
 def _not(spec: Spec, columns: Columns) -> Sql:

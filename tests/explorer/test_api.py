@@ -332,3 +332,21 @@ def test_openapi_schema_is_valid_and_documents_errors(users: dict[str, User]) ->
     docs = APIClient()
     docs.force_login(users["alice"])
     assert docs.get("/api/docs/").status_code == 200
+
+
+def test_results_are_throttled_per_user(users: dict[str, User], monkeypatch: Any) -> None:
+    from explorer.api.views import ResultsThrottle
+
+    monkeypatch.setattr(ResultsThrottle, "THROTTLE_RATES", {"results": "3/min"})
+    make_query(users["alice"], "daily", visibility=Visibility.EVERYONE)
+    alice, bob = api(users["alice"]), api(users["bob"])
+    assert [alice.get("/api/queries/daily/results/").status_code for _ in range(4)] == [
+        200,
+        200,
+        200,
+        429,
+    ]
+    # Another user has their own allowance.
+    assert bob.get("/api/queries/daily/results/").status_code == 200
+    # Reading definitions is not throttled.
+    assert alice.get("/api/queries/daily/").status_code == 200
