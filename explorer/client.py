@@ -129,6 +129,8 @@ def druid_query(query: dict[str, Any], *, timeout_ms: int | None = None) -> list
     context.setdefault("queryId", str(uuid.uuid4()))
     context["timeout"] = min(int(context.get("timeout") or timeout_ms), timeout_ms)
     client = _client()
+    # pydruid's public methods rebuild a query from keyword arguments and expect its own filter
+    # objects; a saved definition is already Druid JSON, so it goes through the client's _post.
     result = _run(lambda: client._post(Query(body, body.get("queryType"))), timeout_ms)
     data = result.result
     if not isinstance(data, list):
