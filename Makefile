@@ -12,7 +12,11 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+venv: $(VENV)/.installed node_modules/.installed
 
 lint: venv
 	$(VENV)/bin/ruff check .

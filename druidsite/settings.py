@@ -86,7 +86,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# D3 comes from the npm registry (`npm ci`), served from node_modules: no CDN, no copy in git.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/d3", BASE_DIR / "node_modules" / "d3" / "dist")]
 STATIC_ROOT = VAR_DIR / "static"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from explorer import services
 from explorer.errors import ExplorerError, InvalidDefinition
-from explorer.models import QueryRun, SavedQuery, Tag
+from explorer.models import Dashboard, DashboardItem, QueryRun, SavedQuery, Tag
 
 
 class DatalistInput(forms.TextInput):
@@ -199,6 +199,26 @@ class QueryRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class DashboardItemInline(admin.TabularInline):
+    model = DashboardItem
+    extra = 1
+    fields = ("position", "saved_query", "width")
+    autocomplete_fields = ("saved_query",)
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "owner", "visibility", "updated")
+    list_filter = ("owner", "visibility")
+    search_fields = ("title", "slug", "description")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("shared_groups",)
+    inlines = (DashboardItemInline,)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
 
 admin.site.register(Tag)

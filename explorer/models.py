@@ -138,3 +138,48 @@ class QueryRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.saved_query_id or 'preview'}"
+
+
+class Dashboard(models.Model):
+    """A set of saved queries shown together, with one time range and refresh for all."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboards"
+    )
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    shared_groups = models.ManyToManyField(Group, blank=True, related_name="dashboards")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Width(models.IntegerChoices):
+    THIRD = 4, "One third"
+    HALF = 6, "Half"
+    TWO_THIRDS = 8, "Two thirds"
+    FULL = 12, "Full width"
+
+
+class DashboardItem(models.Model):
+    """One chart on a dashboard: which saved query, where, and how wide (of 12 columns)."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="items")
+    saved_query = models.ForeignKey(SavedQuery, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+    width = models.PositiveSmallIntegerField(choices=Width.choices, default=Width.HALF)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard} #{self.position}"

@@ -1,4 +1,4 @@
-"""Selectors: which saved queries and runs a user may see or change."""
+"""Selectors: which saved queries, dashboards and runs a user may see or change."""
 
 from __future__ import annotations
 
@@ -6,18 +6,33 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from explorer.models import QueryRun, SavedQuery, Visibility
+from explorer.models import Dashboard, DashboardItem, QueryRun, SavedQuery, Visibility
+
+
+def _visible(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """Own objects, those shared with everyone or with one of the user's groups; staff see all."""
+    if not user or not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset.all()
+    shared = Q(visibility=Visibility.GROUPS, shared_groups__in=user.groups.all())
+    return queryset.filter(Q(owner=user) | Q(visibility=Visibility.EVERYONE) | shared).distinct()
 
 
 def saved_query_visible(*, user: Any) -> QuerySet[SavedQuery]:
-    """Own queries, those shared with everyone or with one of the user's groups; staff see all."""
-    queries = SavedQuery.objects.select_related("owner").prefetch_related("tags")
-    if not user or not user.is_authenticated:
-        return queries.none()
-    if user.is_staff:
-        return queries.all()
-    shared = Q(visibility=Visibility.GROUPS, shared_groups__in=user.groups.all())
-    return queries.filter(Q(owner=user) | Q(visibility=Visibility.EVERYONE) | shared).distinct()
+    return _visible(SavedQuery.objects.select_related("owner").prefetch_related("tags"), user)
+
+
+def dashboard_visible(*, user: Any) -> QuerySet[Dashboard]:
+    return _visible(Dashboard.objects.select_related("owner"), user)
+
+
+def dashboard_items_visible(*, user: Any, dashboard: Dashboard) -> list[tuple[DashboardItem, bool]]:
+    """The dashboard's items, each with whether the user may see its chart (a hidden one shows
+    as a placeholder, never with its title)."""
+    allowed = set(saved_query_visible(user=user).values_list("pk", flat=True))
+    items = dashboard.items.select_related("saved_query")
+    return [(item, item.saved_query_id in allowed) for item in items]
 
 
 def saved_query_can_change(*, user: Any, saved_query: SavedQuery) -> bool:
