@@ -986,6 +986,50 @@ def _let(value: str, body: Callable[[str], str], *, force: bool = False) -> str:
     return f"list_transform([{value}], lambda {name}: {body(name)})[1]"
 
 
+# Ranges longer than this, or with more offset changes, keep ICU's per-row lookup.
+_STEPS_SPAN = 5 * 366 * 86_400_000
+_STEPS_MAX = 32
+_STEPS_PAD = 2 * 86_400_000  # bucket arithmetic looks up offsets up to a day or so away
+
+
+def _offset_steps(zone: _Zone, low: int, high: int) -> list[tuple[int, int]] | None:
+    """[(from_ms, offset)] of the zone over [low, high] (padded), or None if too many."""
+    low, high = max(low - _STEPS_PAD, -_ICU_LIMIT), min(high + _STEPS_PAD, _ICU_LIMIT)
+    if high - low > _STEPS_SPAN:
+        return None
+    step = 6 * 3_600_000  # offsets never change twice within six hours
+    current = zone.off(low)
+    steps = [(low, current)]
+    t = low
+    while t < high:
+        nxt = min(t + step, high)
+        offset = zone.off(nxt)
+        if offset != current:
+            a, b = t, nxt
+            while b - a > 1:
+                mid = (a + b) // 2
+                if zone.off(mid) == current:
+                    a = mid
+                else:
+                    b = mid
+            steps.append((b, offset))
+            current = offset
+            if len(steps) > _STEPS_MAX:
+                return None
+        t = nxt
+    return steps
+
+
+def _steps_case(v: str, steps: list[tuple[int, int]]) -> str:
+    if len(steps) == 1:
+        return _sql_int(steps[0][1])
+    arms = " ".join(
+        f"WHEN {v} < {_sql_int(start)} THEN {_sql_int(prev)}"
+        for (start, _), (_, prev) in zip(steps[1:], steps[:-1], strict=True)
+    )
+    return f"(CASE {arms} ELSE {_sql_int(steps[-1][1])} END)"
+
+
 def _fmod_sql(a: str, n: int) -> str:
     return f"((({a}) % {n} + {n}) % {n})"
 
@@ -1123,9 +1167,12 @@ class _SqlZone:
     Every method binds what it reuses with _let, so the text stays linear in the nesting depth.
     """
 
-    def __init__(self, zone: _Zone) -> None:
+    def __init__(self, zone: _Zone, within: tuple[int, int] | None = None) -> None:
         self.zone = zone
         self.fixed = zone.fixed
+        # Inside a bounded range a DST zone has a handful of offsets: a CASE over them is
+        # integer work, where ICU's timezone() costs about a microsecond a call.
+        self.steps = _offset_steps(zone, *within) if within and zone.fixed is None else None
 
     def let(self, value: str, body: Callable[[str], str]) -> str:
         # Lambda bodies lose DuckDB's common-subexpression elimination, so bind only where the
@@ -1135,6 +1182,8 @@ class _SqlZone:
     def off(self, x: str) -> str:
         if self.fixed is not None:
             return _sql_int(self.fixed)
+        if self.steps is not None:
+            return _let(x, lambda v: _steps_case(v, self.steps or []))
         if self.zone.icu_id is None:
             raise ValueError(f"time zone [{self.zone.key}] cannot be used in SQL")
         zone_id = self.zone.icu_id
@@ -1212,7 +1261,12 @@ class _SqlZone:
             return exact
         # Where every offset is the same modulo the unit, the local floor is plain arithmetic.
         since, residue = congruence
-        fast = f"({t} - {_fmod_sql(f'{t} + {residue}', unit)})"
+        # One modulo where t + residue >= 0 (every timestamp after 1970): measured twice as fast
+        # as the two-modulo floor over tens of millions of rows.
+        fast = (
+            f"(CASE WHEN {t} >= {-residue} THEN {t} - ({t} + {residue}) % {unit}"
+            f" ELSE {t} - {_fmod_sql(f'{t} + {residue}', unit)} END)"
+        )
         if since == _LONG_MIN:
             return fast
         return f"(CASE WHEN {t} >= {_sql_int(since)} THEN {fast} ELSE {exact} END)"
@@ -1430,8 +1484,9 @@ class Granularity:
             return False
         return not any(name in sql for name in ("epoch_ms(", "timezone(", "date_trunc("))
 
-    def sql_bucket(self, column_sql: str) -> str:
-        """A DuckDB BIGINT expression over an epoch-ms column: the same numbers as bucket_start."""
+    def sql_bucket(self, column_sql: str, within: tuple[int, int] | None = None) -> str:
+        """A DuckDB BIGINT expression over an epoch-ms column: the same numbers as bucket_start.
+        `within` promises every value lies in [low, high): zone offsets then become a CASE."""
         t = f"({column_sql})"
         if self.kind == "all":
             return f"CAST({MIN_MS} AS BIGINT)"
@@ -1439,7 +1494,7 @@ class Granularity:
             return t
         if self.kind == "duration":
             return _java_offset_floor_sql(t, self.duration or 1, self.origin or 0)
-        sql = _let(t, self._sql_truncate)
+        sql = _let(t, lambda v: self._sql_truncate(v, within))
         if "epoch_ms(" in sql:
             # Calendar functions only cover DuckDB's timestamp range; stay NULL beyond it.
             sql = f"(CASE WHEN {t} BETWEEN {-_ICU_LIMIT} AND {_ICU_LIMIT} THEN {sql} END)"
@@ -1569,10 +1624,10 @@ class Granularity:
 
     # -- the same in SQL ---------------------------------------------------------------------------
 
-    def _sql_truncate(self, t: str) -> str:
+    def _sql_truncate(self, t: str, within: tuple[int, int] | None = None) -> str:
         p = self.period
         assert p is not None
-        zone = _SqlZone(self._zone)
+        zone = _SqlZone(self._zone, within)
         if self._compound:
             return self._sql_compound(t, zone)
         if p.years > 0:

@@ -98,6 +98,19 @@ def data_ranges(
     return ranges
 
 
+def row_span(ds: Datasource, intervals: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """Bounds every row a query reads lies within: its intervals clipped to the segments' data."""
+    spans = [
+        (max(start, seg.min_time), min(end, seg.max_time + 1))
+        for start, end in intervals
+        for seg in segments_in(ds, [(start, end)])
+    ]
+    spans = [(low, high) for low, high in spans if low < high]
+    if not spans:
+        return None
+    return min(low for low, _ in spans), max(high for _, high in spans)
+
+
 def fill_buckets(gran: timeutil.Granularity, ranges: list[tuple[int, int]]) -> list[int]:
     """Bucket starts of every bucket the ranges touch (never for granularity all)."""
     starts: set[int] = set()
@@ -140,7 +153,10 @@ class AggregatePlan:
         """SELECT bucket (__b), dimensions (d0...) and aggregates (a0...), grouped."""
         columns: list[Sql | str] = []
         if self.bucketed:
-            columns.append(f"{self.granularity.sql_bucket(quote_ident('__time'))} AS __b")
+            bucket = self.granularity.sql_bucket(
+                quote_ident("__time"), within=row_span(self.ds, self.intervals)
+            )
+            columns.append(f"{bucket} AS __b")
         columns.extend(f"{sql} AS {alias}" for alias, sql in dimensions)
         columns.extend(a.sql + f" AS a{i}" for i, a in enumerate(self.aggregates))
         if not columns:
