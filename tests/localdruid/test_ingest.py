@@ -463,3 +463,22 @@ def test_an_overwrite_is_seen_whole_or_not_at_all(druid: LocalDruid) -> None:
         done.set()
         watcher.join()
     assert seen <= {old, new} and old in seen
+
+
+def test_filter_without_rollup_keeps_every_matching_row(druid: LocalDruid) -> None:
+    rows = [{"timestamp": "2024-01-01T00:00:00Z", "d": d, "v": 1} for d in ("a", "b", "a", "c")]
+    status = druid.ingest(
+        inline_task(
+            "ing_norollup_filter",
+            rows,
+            dimensions=["d"],
+            metrics=[{"type": "longSum", "name": "v", "fieldName": "v"}],
+            rollup=False,
+            transform_filter={"type": "in", "dimension": "d", "values": ["a", "c"]},
+        )
+    )
+    assert _report(druid, status)["thrownAway"] == 1
+    assert _rows(druid, "ing_norollup_filter", ["d"], [{"type": "count", "name": "n"}]) == [
+        {"d": "a", "n": 2},
+        {"d": "c", "n": 1},
+    ]
