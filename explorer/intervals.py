@@ -115,18 +115,19 @@ def resolve(
     since: datetime | None = None,
     cache_ttl: int = 0,
 ) -> Window:
-    """The absolute window to query. A relative window ends at `now` floored to the cache TTL (so
-    that repeated runs within it share a cache entry), and with a fixed simple granularity it is
-    widened to whole buckets; `since` moves the start forward to the bucket holding it."""
+    """The absolute window to query. A relative window with a fixed simple granularity is
+    widened to whole buckets, the current (partial) one included, which also keeps it the same
+    for every run within a bucket; otherwise its `now` is floored to the cache TTL, so that runs
+    within the TTL share a cache entry. `since` moves the start forward to the bucket holding it."""
     relative = is_relative(text)
-    if relative and cache_ttl > 0:
+    step = _BUCKETS.get(granularity.lower()) if isinstance(granularity, str) else None
+    if relative and step is None and cache_ttl > 0:
         now = _floor(now, timedelta(seconds=cache_ttl))
     window = parse_window(text, now=now)
-    step = _BUCKETS.get(granularity.lower()) if isinstance(granularity, str) else None
     start, end = window.start, window.end
     if relative and step is not None:
         start = _floor(start, step)
-        end = _floor(end, step) + (step if _floor(end, step) < end else timedelta(0))
+        end = _floor(end, step) + step
     if since is not None:
         since_start = _floor(since, step) if step is not None else since
         start = min(max(start, since_start), end)

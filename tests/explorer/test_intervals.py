@@ -33,6 +33,9 @@ def test_resolve(text: str, granularity: str, expected: str) -> None:
 def test_cache_ttl_floors_now_so_repeated_runs_share_an_entry() -> None:
     window = resolve("PT1H", granularity="all", now=NOW, cache_ttl=60)
     assert window.iso() == "2024-05-17T09:37:00.000Z/2024-05-17T10:37:00.000Z"
+    # With bucket alignment the current minute stays in, whatever the TTL.
+    minutes = resolve("PT1H", granularity="minute", now=NOW, cache_ttl=60)
+    assert minutes.iso() == "2024-05-17T09:37:00.000Z/2024-05-17T10:38:00.000Z"
     absolute = resolve("2024-01-01/2024-01-02", granularity="all", now=NOW, cache_ttl=60)
     assert absolute.iso() == "2024-01-01/2024-01-02"
     narrowed = resolve(
