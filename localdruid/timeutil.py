@@ -1173,6 +1173,7 @@ class _SqlZone:
         # Inside a bounded range a DST zone has a handful of offsets: a CASE over them is
         # integer work, where ICU's timezone() costs about a microsecond a call.
         self.steps = _offset_steps(zone, *within) if within and zone.fixed is None else None
+        self.within = within
 
     def let(self, value: str, body: Callable[[str], str]) -> str:
         # Lambda bodies lose DuckDB's common-subexpression elimination, so bind only where the
@@ -1261,6 +1262,12 @@ class _SqlZone:
             return exact
         # Where every offset is the same modulo the unit, the local floor is plain arithmetic.
         since, residue = congruence
+        if self.within and self.within[0] + residue >= 0 and self.within[0] >= since:
+            # Every row is known to be after 1970: a plain floor, no CASE. Division and product
+            # measured faster than modulo in DuckDB (as fast as the hand-written SQL).
+            if residue == 0:
+                return f"({t} // {unit} * {unit})"
+            return f"(({t} + {residue}) // {unit} * {unit} - {residue})"
         # One modulo where t + residue >= 0 (every timestamp after 1970): measured twice as fast
         # as the two-modulo floor over tens of millions of rows.
         fast = (
