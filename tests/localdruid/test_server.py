@@ -312,16 +312,6 @@ def test_pydruid_client(druid: LocalDruid, edits: str) -> None:
         client.time_boundary(datasource=edits).result[0]["result"]["minTime"]
         == "2024-01-01T00:10:00.000Z"
     )
-    frame = group.export_pandas() if _has_pandas() else None
-    assert frame is None or len(frame) == 3
-
-
-def _has_pandas() -> bool:
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def test_concurrent_queries_during_ingestion(druid: LocalDruid, edits: str) -> None:
