@@ -25,6 +25,7 @@ from localdruid.ingest.tasks import TaskManager
 from localdruid.query import run_query
 from localdruid.query.base import Execution, QueryRegistry, context_timeout
 from localdruid.storage import Store
+from localdruid.stream import Supervisors
 
 log = logging.getLogger("localdruid.server")
 
@@ -37,6 +38,7 @@ class Engine:
     ) -> None:
         self.store = Store(data_dir, memory_limit=memory_limit)
         self.tasks = TaskManager(self.store)
+        self.streams = Supervisors(self.store)
         self.queries = QueryRegistry()
         self.host = host
         self.limiter = anyio.CapacityLimiter(max(4, (os.cpu_count() or 2) * 2))
@@ -179,6 +181,33 @@ def build_app(engine: Engine) -> Starlette:
             raise NotFound(f"Cannot find any task with id: [{task_id}]")
         return _json(doc)
 
+    @handler
+    async def submit_supervisor(request: Request) -> Response:
+        body = await _body(request)
+        return _json({"id": await anyio.to_thread.run_sync(engine.streams.submit, body)})
+
+    @handler
+    async def list_supervisors(request: Request) -> Response:
+        return _json(engine.streams.ids())
+
+    @handler
+    async def supervisor_status(request: Request) -> Response:
+        return _json(engine.streams.status(request.path_params["supervisor_id"]))
+
+    @handler
+    async def terminate_supervisor(request: Request) -> Response:
+        supervisor_id = request.path_params["supervisor_id"]
+        engine.streams.terminate(supervisor_id)
+        return _json({"id": supervisor_id})
+
+    @handler
+    async def push(request: Request) -> Response:
+        body = await request.body()
+        counts = await anyio.to_thread.run_sync(
+            engine.streams.push, request.path_params["supervisor_id"], body
+        )
+        return _json(counts)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         if status == 405:
@@ -195,6 +224,19 @@ def build_app(engine: Engine) -> Starlette:
         Route("/druid/indexer/v1/task", submit_task, methods=["POST"]),
         Route("/druid/indexer/v1/task/{task_id:path}/status", task_status, methods=["GET"]),
         Route("/druid/indexer/v1/task/{task_id:path}/reports", task_reports, methods=["GET"]),
+        Route("/druid/indexer/v1/supervisor", submit_supervisor, methods=["POST"]),
+        Route("/druid/indexer/v1/supervisor", list_supervisors, methods=["GET"]),
+        Route(
+            "/druid/indexer/v1/supervisor/{supervisor_id}/status",
+            supervisor_status,
+            methods=["GET"],
+        ),
+        Route(
+            "/druid/indexer/v1/supervisor/{supervisor_id}/terminate",
+            terminate_supervisor,
+            methods=["POST"],
+        ),
+        Route("/localdruid/v1/push/{supervisor_id}", push, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

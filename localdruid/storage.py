@@ -53,6 +53,7 @@ class Segment:
     metrics: tuple[str, ...]
     query_granularity: Any = None
     rollup: bool = False
+    stream: str | None = None  # the supervisor whose pushes extend this (realtime) segment
 
     def overlaps(self, start: int, end: int) -> bool:
         return self.start < end and start < self.end

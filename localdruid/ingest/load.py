@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -157,6 +158,10 @@ def _filter_columns(value: Any) -> set[str]:
     return names
 
 
+def _merged(old: tuple[str, ...], new: list[str]) -> tuple[str, ...]:
+    return (*old, *(n for n in new if n not in old))
+
+
 def _widen(old: str, new: str, name: str) -> str:
     if old == new:
         return old
@@ -170,13 +175,22 @@ def _widen(old: str, new: str, name: str) -> str:
 class Loader:
     """One ingestion task's run against the store."""
 
-    def __init__(self, store: Store, spec: IngestSpec, version: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        store: Store,
+        spec: IngestSpec,
+        version: str,
+        progress: Progress,
+        stream: str | None = None,
+    ) -> None:
+        self.stream = stream  # pushes of a stream extend one segment per time chunk
         self.store = store
         self.spec = spec
         self.version = version
         self.progress = progress
         self.suffix = uuid.uuid4().hex[:12]
         self.stats = RowStats()
+        self.scratch: list[Path] = []
 
     def run(self) -> RowStats:
         with self.store.writer() as cur:
@@ -186,6 +200,8 @@ class Loader:
                 for table in (f"stg_{self.suffix}", f"raw_{self.suffix}"):
                     with contextlib.suppress(duckdb.Error):
                         cur.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                for path in self.scratch:
+                    path.unlink(missing_ok=True)
         return self.stats
 
     def _watch(self, cur: duckdb.DuckDBPyConnection, phase: str, low: float, high: float) -> Any:
@@ -223,6 +239,8 @@ class Loader:
         ):
             cur.execute(f"SET {setting}")
         files = input_files(spec.input_source, self.store.data_dir / "tmp")
+        if spec.input_source.get("type") == "inline":
+            self.scratch = files  # written for this load only
         self.progress("reading", 0.0)
         if not files:
             return
@@ -389,7 +407,22 @@ class Loader:
 
         next_id = ds.next_id
         new_segments: list[Segment] = []
+        extended: set[int] = set()
         for start, low, high, count in chunks:
+            live = self._stream_segment(ds, start, sgran.bucket_end(start))
+            if live is not None:
+                extended.add(live.id)
+                new_segments.append(
+                    replace(
+                        live,
+                        min_time=min(live.min_time, low),
+                        max_time=max(live.max_time, high),
+                        num_rows=live.num_rows + count,
+                        dimensions=_merged(live.dimensions, [n for n, _ in dims]),
+                        metrics=_merged(live.metrics, [m.name for m in metrics]),
+                    )
+                )
+                continue
             version, partition = self.version, 0
             if spec.append:
                 same = [
@@ -412,6 +445,7 @@ class Loader:
                     metrics=tuple(m.name for m in metrics),
                     query_granularity=spec.query_granularity.to_json(),
                     rollup=spec.rollup,
+                    stream=self.stream,
                 )
             )
             next_id += 1
@@ -450,7 +484,7 @@ class Loader:
                 )
             )
             cur.execute(insert.text, insert.params)
-            kept = self._restat(cur, table, touched)
+            kept = [s for s in self._restat(cur, table, touched) if s.id not in extended]
             segments = tuple(
                 sorted(kept + new_segments, key=lambda s: (s.start, s.version, s.partition))
             )
@@ -467,6 +501,12 @@ class Loader:
                 cur.execute("ROLLBACK")
             raise
         self.progress("done", 1.0)
+
+    def _stream_segment(self, ds: Datasource, start: int, end: int) -> Segment | None:
+        if self.stream is None:
+            return None
+        mine = (s for s in ds.segments if s.stream == self.stream)
+        return next((s for s in mine if (s.start, s.end) == (start, end)), None)
 
     def _delete(
         self,
