@@ -153,11 +153,6 @@ def saved_query_druid_json(*, saved_query: SavedQuery, now: datetime | None = No
 
 # -- writes ------------------------------------------------------------------------------------
 
-SETTINGS_FIELDS = (
-    "title", "slug", "description", "visibility", "chart_type", "refresh_interval",
-    "value_format", "cache_ttl",
-)  # fmt: skip
-
 
 @transaction.atomic
 def saved_query_save(

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from localdruid import DRUID_COMPAT_VERSION, __version__, timeutil
 from localdruid.errors import DruidError, InvalidInput, JsonParseError, MethodNotAllowed, NotFound
 from localdruid.ingest.tasks import TaskManager
+from localdruid.jsonspec import Spec
 from localdruid.query import run_query
 from localdruid.query.base import Execution, QueryRegistry, context_timeout
 from localdruid.storage import Store
@@ -54,8 +55,6 @@ class Engine:
         if context is not None and not isinstance(context, dict):
             raise InvalidInput("context must be a JSON object")
         query_id = str((context or {}).get("queryId") or uuid.uuid4())
-        from localdruid.jsonspec import Spec
-
         timeout = context_timeout(Spec(body, ""))
         with self.store.reader() as (cursor, catalog):
             execution = Execution(query_id, cursor, timeout)

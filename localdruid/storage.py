@@ -7,13 +7,11 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from localdruid.sql import quote_ident
 
 # Physical column types for each Druid column type.
 PHYSICAL_TYPES = {
@@ -101,13 +99,6 @@ class Datasource:
         )
         return Datasource(
             doc["name"], doc["table"], columns, segments, doc["next_id"], doc.get("updated", 0)
-        )
-
-    def with_segments(
-        self, segments: tuple[Segment, ...], next_id: int | None = None
-    ) -> Datasource:
-        return replace(
-            self, segments=segments, next_id=self.next_id if next_id is None else next_id
         )
 
 
@@ -203,19 +194,6 @@ class Store:
         with self._lock:
             cur.execute("COMMIT")
             self._catalog = {**self._catalog, ds.name: ds}
-
-    def drop(self, name: str) -> bool:
-        with self.writer() as cur:
-            ds = self.datasource(name)
-            if ds is None:
-                return False
-            cur.execute("BEGIN TRANSACTION")
-            cur.execute(f"DROP TABLE IF EXISTS {quote_ident(ds.table)}")
-            cur.execute("DELETE FROM _localdruid_datasources WHERE name = ?", [name])
-            with self._lock:
-                cur.execute("COMMIT")
-                self._catalog = {k: v for k, v in self._catalog.items() if k != name}
-            return True
 
     # -- tasks ---------------------------------------------------------------------------------
 

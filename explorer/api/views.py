@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -235,7 +234,3 @@ class TokenView(APIView):
         Token.objects.filter(user=request.user).delete()
         token = Token.objects.create(user=request.user)
         return Response({"token": token.key, "created": token.created})
-
-
-def saved_query_or_404(user: Any, slug: str) -> SavedQuery:
-    return get_object_or_404(saved_query_visible(user=user), slug=slug)

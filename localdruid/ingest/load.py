@@ -102,7 +102,9 @@ def plan_metric(value: Any, text: Callable[[str], str], path: str) -> MetricPlan
         )
     if kind in _NUMERIC_METRICS:
         druid_type, fn = _NUMERIC_METRICS[kind]
-        field = cast_text(text(spec.str("fieldName")), druid_type)
+        source = text(spec.str("fieldName"))
+        # A metric reads its input as a number: "5.5" into a long is 5, not null as for dimensions.
+        field = parse_long(source) if druid_type == "LONG" else cast_text(source, druid_type)
         physical = PHYSICAL_TYPES[druid_type]
         agg = {"type": kind, "name": name, "fieldName": spec.str("fieldName")}
         return MetricPlan(

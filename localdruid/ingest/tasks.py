@@ -104,16 +104,6 @@ class TaskManager:
                 }
             }
 
-    def wait(self, task_id: str, timeout: float = 600.0) -> dict[str, Any]:
-        """Block until the task ends (for the CLI and tests that ingest in-process)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            doc = self.status(task_id)
-            if doc is None or doc["status"]["status"] != "RUNNING":
-                return doc or {}
-            time.sleep(0.05)
-        raise TimeoutError(task_id)
-
     def close(self) -> None:
         self._queue.put(None)
         self._worker.join(timeout=5)

@@ -482,3 +482,26 @@ def test_filter_without_rollup_keeps_every_matching_row(druid: LocalDruid) -> No
         {"d": "a", "n": 2},
         {"d": "c", "n": 1},
     ]
+
+
+def test_long_metrics_truncate_decimal_input_long_dimensions_do_not(druid: LocalDruid) -> None:
+    rows = [
+        {"timestamp": "2024-01-01T00:00:00Z", "d": "5.5", "v": "5.5"},
+        {"timestamp": "2024-01-01T00:00:00Z", "d": "6.0", "v": 2.9},
+    ]
+    druid.ingest(
+        inline_task(
+            "ing_coerce",
+            rows,
+            dimensions=[{"type": "long", "name": "d"}],
+            metrics=[{"type": "longSum", "name": "v", "fieldName": "v"}],
+        )
+    )
+    out = _rows(
+        druid,
+        "ing_coerce",
+        [{"dimension": "d", "outputName": "d", "outputType": "LONG"}],
+        [{"type": "longSum", "name": "v", "fieldName": "v"}],
+    )
+    # Druid: a long dimension takes only exact values; a long metric reads (long) of the number.
+    assert out == [{"d": None, "v": 5}, {"d": 6, "v": 2}]
