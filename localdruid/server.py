@@ -45,6 +45,7 @@ class Engine:
         self.limiter = anyio.CapacityLimiter(max(4, (os.cpu_count() or 2) * 2))
 
     def close(self) -> None:
+        self.streams.close()
         self.tasks.close()
         self.store.close()
 

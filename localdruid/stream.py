@@ -4,18 +4,25 @@ rolled up, committed (so durable) and visible to queries before the push is ackn
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from localdruid import timeutil
 from localdruid.errors import DruidError, InvalidInput, NotFound
-from localdruid.ingest.load import Loader, RowStats
+from localdruid.ingest.load import Loader, RowStats, compact_segment
 from localdruid.ingest.spec import IngestSpec, parse_task
 from localdruid.jsonspec import Spec
 from localdruid.storage import Store
 
 SUPERVISOR_TYPE = "localdruid"
+_BATCH_FIELD = "__localdruid_push"  # tags each event with its push within a group commit
+MAINTAIN_SECONDS = 1.0
+COMPACT_MIN_ROWS = 10_000  # a realtime segment is rolled up again each time it doubles past this
+HANDOFF_DELAY_MS = 10 * 60_000  # with no late-message period, a chunk closes 10 min after its end
+log = logging.getLogger("localdruid.stream")
 _STAT_KEYS = ("processed", "unparseable", "thrownAway")
 
 
@@ -82,6 +89,16 @@ def parse_events(body: bytes) -> tuple[list[dict[str, Any]], int]:
     return events, bad
 
 
+@dataclass
+class _Push:
+    """One push waiting for its group's load."""
+
+    events: list[dict[str, Any]]
+    malformed: int
+    counts: dict[str, int] | None = None
+    error: BaseException | None = None
+
+
 class Supervisors:
     """Streaming supervisors, kept in the database; pushes go through the batch loader."""
 
@@ -98,6 +115,14 @@ class Supervisors:
         finally:
             cur.close()
         self._docs: dict[str, dict[str, Any]] = {i: json.loads(d) for i, d in rows}
+        self._batching = threading.Condition()
+        self._pending: dict[str, list[_Push]] = {}
+        self._loading: set[str] = set()
+        self._compacted: dict[int, int] = {}  # segment id -> its rows after its last compaction
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._maintain, name="handoff", daemon=True)
+        self._thread.start()
 
     def _save(self, doc: dict[str, Any]) -> None:
         cur = self.store.con.cursor()
@@ -175,37 +200,117 @@ class Supervisors:
             self._save(doc)
 
     def push(self, supervisor_id: str, body: bytes) -> dict[str, int]:
-        """Load one push; returns its row counts once the rows are committed."""
+        """Load one push; returns its row counts once the rows are committed.
+
+        Pushes that arrive while another is loading wait and then go in together, in one
+        transaction (a group commit): the per-load cost is paid once for all of them."""
         with self._lock:
             doc = self._doc(supervisor_id)
             if doc["state"] != "RUNNING":
                 raise StreamStopped(f"Supervisor [{supervisor_id}] is stopped")
         events, malformed = parse_events(body)
-        stats = RowStats(unparseable=malformed)
-        if events:
-            now = int(time.time() * 1000)
-            window = None
-            if doc["late"] is not None or doc["early"] is not None:
-                low = now - doc["late"] if doc["late"] is not None else timeutil.MIN_MS + 1
-                high = now + doc["early"] if doc["early"] is not None else timeutil.MAX_MS
-                window = (low, high)
-            data = "\n".join(json.dumps(event) for event in events)
-            loader = Loader(
-                self.store,
-                _task(doc["dataSchema"], data, window),
-                doc["created"],
-                lambda phase, fraction: None,
-                stream=supervisor_id,
-            )
-            loaded = loader.run()
-            stats = RowStats(loaded.processed, loaded.unparseable + malformed, loaded.thrown_away)
-        counts = {
-            "processed": stats.processed,
-            "unparseable": stats.unparseable,
-            "thrownAway": stats.thrown_away,
-        }
+        item = _Push(events, malformed)
+        with self._batching:
+            self._pending.setdefault(supervisor_id, []).append(item)
+            while item.counts is None and item.error is None:
+                if supervisor_id in self._loading:
+                    self._batching.wait()
+                    continue
+                batch = self._pending.pop(supervisor_id)
+                self._loading.add(supervisor_id)
+                self._batching.release()
+                try:
+                    self._load(doc, batch)
+                finally:
+                    self._batching.acquire()
+                    self._loading.discard(supervisor_id)
+                    self._batching.notify_all()
+        if item.error is not None:
+            raise item.error
+        assert item.counts is not None
+        return item.counts
+
+    def _load(self, doc: dict[str, Any], batch: list[_Push]) -> None:
+        """Load a group of pushes in one ingestion and hand each its own counts."""
+        lines = [
+            json.dumps({**event, _BATCH_FIELD: k})
+            for k, item in enumerate(batch)
+            for event in item.events
+        ]
+        per_push: dict[str, RowStats] = {}
+        try:
+            if lines:
+                now = int(time.time() * 1000)
+                window = None
+                if doc["late"] is not None or doc["early"] is not None:
+                    low = now - doc["late"] if doc["late"] is not None else timeutil.MIN_MS + 1
+                    high = now + doc["early"] if doc["early"] is not None else timeutil.MAX_MS
+                    window = (low, high)
+                loader = Loader(
+                    self.store,
+                    _task(doc["dataSchema"], "\n".join(lines), window),
+                    doc["created"],
+                    lambda phase, fraction: None,
+                    stream=doc["id"],
+                    tag=_BATCH_FIELD,
+                )
+                loader.run()
+                per_push = loader.batch_stats
+        except BaseException as exc:
+            for item in batch:
+                item.error = exc
+            if not isinstance(exc, Exception):
+                raise
+            return
         with self._lock:
-            for key, value in counts.items():
-                doc["stats"][key] += value
+            for k, item in enumerate(batch):
+                stats = per_push.get(str(k), RowStats())
+                item.counts = {
+                    "processed": stats.processed,
+                    "unparseable": stats.unparseable + item.malformed,
+                    "thrownAway": stats.thrown_away,
+                }
+                for key, value in item.counts.items():
+                    doc["stats"][key] += value
             self._save(doc)
-        return counts
+        self._wake.set()
+
+    # -- handoff ---------------------------------------------------------------------------------
+
+    def _maintain(self) -> None:
+        """Keep realtime segments rolled up, and hand off those whose time chunk has closed."""
+        while not self._stopping.is_set():
+            self._wake.wait(MAINTAIN_SECONDS)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                self.maintain()
+            except Exception:  # a failed compaction leaves the rows as they were
+                log.exception("realtime segment maintenance failed")
+
+    def maintain(self, now: int | None = None) -> None:
+        now = int(time.time() * 1000) if now is None else now
+        with self._lock:
+            docs = [dict(d) for d in self._docs.values()]
+        for doc in docs:
+            ds = self.store.datasource(doc["dataSource"])
+            for segment in ds.segments if ds else ():
+                if self._stopping.is_set():
+                    return
+                if segment.stream != doc["id"]:
+                    continue
+                grace = doc["late"] if doc["late"] is not None else HANDOFF_DELAY_MS
+                seal = segment.end + grace <= now or doc["state"] != "RUNNING"
+                grown = segment.num_rows >= max(
+                    COMPACT_MIN_ROWS, 2 * self._compacted.get(segment.id, 0)
+                )
+                if seal or (segment.rollup and grown):
+                    rows = compact_segment(self.store, ds.name, segment.id, seal=seal)
+                    if rows is not None:
+                        self._compacted[segment.id] = rows
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout=30)

@@ -184,8 +184,11 @@ class Loader:
         version: str,
         progress: Progress,
         stream: str | None = None,
+        tag: str | None = None,
     ) -> None:
         self.stream = stream  # pushes of a stream extend one segment per time chunk
+        self.tag = tag  # an input field naming each row's batch, for counts per batch
+        self.batch_stats: dict[str, RowStats] = {}
         self.store = store
         self.spec = spec
         self.version = version
@@ -252,6 +255,7 @@ class Loader:
         metric_fields = {str(m.get("fieldName")) for m in spec.metrics if m.get("fieldName")}
         if spec.discover:
             skip = {spec.timestamp_column, *spec.exclusions, *metric_names, *metric_fields}
+            skip |= {self.tag} if self.tag else set()
             discovered = [(n, t) for n, t in reader.columns(cur) if n not in skip]
             dims = [(n, t if spec.typed_discovery else "STRING") for n, t in discovered]
         else:
@@ -262,6 +266,7 @@ class Loader:
             *(n for n, _ in dims),
             *sorted(metric_fields),
             *sorted(_filter_columns(spec.transform_filter) - {"__time"}),
+            *([self.tag] if self.tag else []),
         ]:
             if name not in wanted:
                 wanted.append(name)
@@ -313,17 +318,20 @@ class Loader:
         keep = (
             keep + " AND " + compile_filter(spec.transform_filter, resolve, "transformSpec.filter")
         )
-        total, stamped, kept = cur.execute(
-            (
-                Sql("SELECT count(*), count(__time), count(*) FILTER (WHERE ")
-                + keep
-                + f") FROM {raw}"
-            ).text,
-            keep.params,
-        ).fetchone()
-        self.stats = RowStats(
-            processed=kept, unparseable=total - stamped, thrown_away=stamped - kept
+        batch = index[self.tag] if self.tag else "NULL"
+        counted = (
+            Sql(f"SELECT {batch}, count(*), count(__time), count(*) FILTER (WHERE ")
+            + keep
+            + f") FROM {raw} GROUP BY 1"
         )
+        for name, total, stamped, kept in cur.execute(counted.text, counted.params).fetchall():
+            stats = RowStats(kept, total - stamped, stamped - kept)
+            self.batch_stats[str(name)] = stats
+            self.stats = RowStats(
+                self.stats.processed + stats.processed,
+                self.stats.unparseable + stats.unparseable,
+                self.stats.thrown_away + stats.thrown_away,
+            )
 
         # 3. Roll up at the query granularity, tagging each row with its segment's time chunk.
         metrics = [
@@ -550,3 +558,67 @@ class Loader:
             if s.id in stats
         ]
         return untouched + survivors
+
+
+def combine_sql(aggregator: dict[str, Any] | None, column: str, physical: str) -> str | None:
+    """SQL merging stored values of a rolled-up metric, or None if it cannot be merged."""
+    kind = (aggregator or {}).get("type")
+    if kind == "filtered":
+        return combine_sql(aggregator.get("aggregator"), column, physical)  # type: ignore[union-attr]
+    if kind == "count":
+        return f"CAST(sum({column}) AS {physical})"
+    if kind == "hyperUnique":
+        return f"list_distinct(flatten(list({column})))"
+    if kind in _NUMERIC_METRICS:
+        return f"CAST({_NUMERIC_METRICS[kind][1]}({column}) AS {physical})"
+    return None
+
+
+def compact_segment(store: Store, datasource: str, segment_id: int, *, seal: bool) -> int | None:
+    """Roll a realtime segment's rows up again, as Druid does at handoff: rows of different pushes
+    with the same time and dimensions become one. `seal` ends the segment's life as realtime.
+    Returns the segment's row count afterwards, or None if it no longer exists."""
+    with store.writer() as cur:
+        ds = store.datasource(datasource)
+        segment = next((s for s in ds.segments if s.id == segment_id), None) if ds else None
+        if ds is None or segment is None:
+            return None
+        table = quote_ident(ds.table)
+        columns = list(ds.columns.values())
+        merged = [
+            combine_sql(c.aggregator, quote_ident(c.physical), PHYSICAL_TYPES[c.type])
+            for c in columns
+            if c.role == "metric"
+        ]
+        rows = segment.num_rows
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            if segment.rollup and None not in merged:
+                keys = ["__time", "__seg"] + [
+                    quote_ident(c.physical) for c in columns if c.role == "dimension"
+                ]
+                metrics = [quote_ident(c.physical) for c in columns if c.role == "metric"]
+                scratch = f"cmp_{uuid.uuid4().hex[:12]}"
+                cur.execute(
+                    f"CREATE TEMP TABLE {scratch} AS SELECT {', '.join(keys)}"
+                    f"{''.join(f', {m} AS {c}' for m, c in zip(merged, metrics, strict=True))} "
+                    f"FROM {table} WHERE __seg = ? GROUP BY ALL",
+                    [segment_id],
+                )
+                cur.execute(f"DELETE FROM {table} WHERE __seg = ?", [segment_id])
+                names = ", ".join(keys + metrics)
+                cur.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} ORDER BY __time"
+                )
+                cur.execute(f"DROP TABLE temp.{scratch}")
+                rows = cur.execute(
+                    f"SELECT count(*) FROM {table} WHERE __seg = ?", [segment_id]
+                ).fetchone()[0]
+            done = replace(segment, num_rows=rows, stream=None if seal else segment.stream)
+            segments = tuple(done if s.id == segment_id else s for s in ds.segments)
+            store.commit(cur, replace(ds, segments=segments))
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
+        return int(rows)

@@ -181,3 +181,73 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
         assert _totals(server, "s_durable")["events"] == 4
     finally:
         server.stop()
+
+
+def test_grouped_pushes_each_get_their_own_counts(druid: LocalDruid) -> None:
+    """Concurrent pushes are loaded together (group commit) yet each answers for itself."""
+    stream = _start(druid, supervisor("s_group", lateMessageRejectionPeriod="PT1H"))
+    minute = _now_minute()
+    answers: dict[int, dict[str, int]] = {}
+
+    def pusher(worker: int) -> None:
+        lines = [json.dumps({"ts": minute, "page": f"w{worker}", "added": 1})] * (worker + 1)
+        lines += ["{broken"] * worker
+        lines += [json.dumps({"ts": minute - 7_200_000, "page": "late"})] * (2 * worker)
+        for _ in range(5):
+            answers[worker] = _push(druid, stream, "\n".join(lines))
+
+    threads = [threading.Thread(target=pusher, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {
+        w: {"processed": w + 1, "unparseable": w, "thrownAway": 2 * w} for w in range(6)
+    }
+    assert _totals(druid, "s_group")["events"] == 5 * sum(w + 1 for w in range(6))
+
+
+def _wait_for(check: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def _segment_rows(druid: LocalDruid, datasource: str) -> list[int]:
+    segments = druid.query(
+        {"queryType": "segmentMetadata", "dataSource": datasource, "intervals": ["2000/2100"]}
+    )
+    return sorted(s["numRows"] for s in segments)
+
+
+def test_closed_chunks_are_handed_off_rolled_up_across_pushes(druid: LocalDruid) -> None:
+    spec = supervisor("s_handoff", lateMessageRejectionPeriod="PT1S")
+    spec["spec"]["dataSchema"]["granularitySpec"] = {
+        "segmentGranularity": "second",
+        "queryGranularity": "none",
+    }
+    stream = _start(druid, spec)
+    soon = int(time.time() * 1000) + 2000  # a chunk still open while the pushes arrive
+    events = [{"ts": soon, "page": f"p{i % 4}", "added": 1} for i in range(12)]
+    for _ in range(3):
+        _push(druid, stream, events)
+    # Until its chunk closes the realtime segment keeps each push's rows; a second after the
+    # chunk's end it is handed off, rolled up across the pushes as Druid does at handoff.
+    assert _totals(druid, "s_handoff") == {"stored": 12, "events": 36, "added": 36}
+    assert _wait_for(lambda: _totals(druid, "s_handoff")["stored"] == 4)
+    assert _totals(druid, "s_handoff") == {"stored": 4, "events": 36, "added": 36}
+    assert _segment_rows(druid, "s_handoff") == [4]
+
+
+def test_live_segments_are_rolled_up_again_as_they_grow(druid: LocalDruid) -> None:
+    stream = _start(druid, supervisor("s_grow"))
+    minute = _now_minute()
+    events = [{"ts": minute, "page": f"p{i}", "added": 2} for i in range(6000)]
+    _push(druid, stream, events)
+    _push(druid, stream, events)
+    # 12,000 stored rows pass the compaction threshold: they become 6,000, with nothing lost.
+    assert _wait_for(lambda: _totals(druid, "s_grow")["stored"] == 6000)
+    assert _totals(druid, "s_grow") == {"stored": 6000, "events": 12000, "added": 24000}
