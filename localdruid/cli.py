@@ -1,12 +1,10 @@
-"""Command line: `python -m localdruid serve | ingest | demo`."""
+"""Command line: `python -m localdruid serve | ingest | generate`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -134,72 +132,6 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def wait_until_healthy(
-    url: str, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None
-) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            if _request(f"{url}/status/health") is True:
-                return True
-        except (urllib.error.URLError, OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    return False
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from localdruid.sample import sample_task
-
-    url = f"http://{args.host}:{args.port}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "localdruid",
-        "serve",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--data-dir",
-        args.data_dir,
-    ]
-    proc = subprocess.Popen(cmd)
-    try:
-        if not wait_until_healthy(url, proc=proc):
-            print("error: localdruid did not start", file=sys.stderr)
-            return 1
-        names = _request(f"{url}/druid/v2/datasources")
-        if "wikipedia" in names:
-            print("sample datasource 'wikipedia' already loaded")
-        else:
-            print("loading the sample datasource 'wikipedia' ...")
-            doc = ingest(url, sample_task(Path(args.data_dir)))
-            if doc["status"]["status"] != "SUCCESS":
-                print(f"sample ingestion failed: {doc['status']['errorMsg']}", file=sys.stderr)
-                return 1
-        print(
-            f"\nlocaldruid is ready at {url}  (Ctrl-C stops it)\n"
-            f"  curl -s {url}/druid/v2/datasources\n"
-            f"  curl -s -XPOST -H 'Content-Type: application/json' {url}/druid/v2/ -d "
-            '\'{"queryType":"timeBoundary","dataSource":"wikipedia"}\'\n',
-            flush=True,
-        )
-        proc.wait()
-        return proc.returncode or 0
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m localdruid",
@@ -249,18 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
     ing.set_defaults(func=_ingest)
 
-    demo = sub.add_parser(
-        "demo",
-        help="serve and load a small sample dataset (what `make run` does)",
-        description="Start the server in a child process, load the sample 'wikipedia' "
-        "datasource if it is not there yet, and keep serving until Ctrl-C.",
-    )
-    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, default=8082, help="port (default 8082)")
-    demo.add_argument(
-        "--data-dir", default="var/localdruid", help="data directory (default var/localdruid)"
-    )
-    demo.set_defaults(func=_demo)
+    from localdruid import generate
+
+    generate.add_parser(sub)
     return parser
 
 

@@ -367,7 +367,7 @@ def test_help_documents_every_command() -> None:
         text=True,
         timeout=30,
     ).stdout
-    for command in ("serve", "ingest", "demo"):
+    for command in ("serve", "ingest", "generate"):
         assert command in out
     serve = subprocess.run(
         [sys.executable, "-m", "localdruid", "serve", "--help"],

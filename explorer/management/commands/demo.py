@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from explorer.demo import DEMO_DASHBOARD, DEMO_QUERIES, demo_seed
 
 LIVE_MARKER = "live:"  # what a generator prints once its history is written and it goes live
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ACCESS_LOG = re.compile(r'"[A-Z]+ \S+ HTTP/[\d.]+" [23]\d\d ')  # runserver's successful requests
 
 
 @dataclass
@@ -43,7 +45,8 @@ def _healthy(url: str) -> bool:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the demo as Ctrl-C does
+    # Set explicitly: a shell starting the demo in the background would have SIGINT ignored.
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             "--backfill", default="P7D", help="history to write before going live (default P7D)"
         )
         parser.add_argument(
-            "--wikipedia-rate", type=float, default=5.0, help="Wikipedia edits/s (default 5)"
+            "--wikipedia-rate", type=float, default=4.0, help="Wikipedia edits/s (default 4)"
         )
         parser.add_argument(
             "--webstream-rate", type=float, default=40.0, help="web events/s (default 40)"
@@ -82,7 +85,8 @@ class Command(BaseCommand):
         self.children: list[Child] = []
         druid_url = settings.DRUID_URL.rstrip("/")
         local = urlsplit(druid_url).hostname in LOCAL_HOSTS
-        signal.signal(signal.SIGTERM, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         try:
             self._setup(options)
             if local:
@@ -136,7 +140,7 @@ class Command(BaseCommand):
             text = line.rstrip()
             if text.startswith(LIVE_MARKER):
                 child.live.set()
-            if text:
+            if text and not ACCESS_LOG.search(text):
                 self.stdout.write(f"[{child.name}] {text}")
 
     def _start_druid(self, url: str, data_dir: str) -> None:
@@ -166,7 +170,7 @@ class Command(BaseCommand):
     def _start_generators(self, url: str, options: dict[str, Any]) -> None:
         for kind, rate, history_rate in (
             ("wikipedia", options["wikipedia_rate"], options["wikipedia_rate"]),
-            ("webstream", options["webstream_rate"], 2.0),
+            ("webstream", options["webstream_rate"], 1.0),
         ):
             cmd = [sys.executable, "-m", "localdruid", "generate", kind, "--url", url]
             cmd += ["--rate", str(rate), "--backfill-rate", str(history_rate)]
@@ -239,7 +243,7 @@ class Command(BaseCommand):
         # In reverse order of start: the site and the generators, then localdruid they use.
         for child in reversed(self.children):
             if child.proc.poll() is None:
-                child.proc.send_signal(signal.SIGINT)
+                child.proc.terminate()  # each of them shuts down cleanly on SIGTERM
                 try:
                     child.proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
