@@ -1,16 +1,22 @@
-"""Auto-refresh in a browser: new data ingested into Druid shows up as new points by itself."""
+"""Auto-refresh in a browser: new data ingested or streamed into Druid shows up as new points."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
+from explorer.demo import demo_seed
+from explorer.models import SavedQuery
 from tests.e2e.conftest import fresh_datasource, iso
 from tests.explorer.conftest import make_query
-from tests.localdruid.harness import LocalDruid, inline_task
+from tests.localdruid.harness import ROOT, LocalDruid, inline_task
 
 METRICS = [{"type": "longSum", "name": "added", "fieldName": "added"}]
 
@@ -54,3 +60,48 @@ def test_auto_refresh_adds_points_for_new_data(
     expect(dots).to_have_count(2, timeout=15_000)
     expect(page.locator("[data-table] tbody tr")).to_have_count(2)
     assert refreshes  # refreshes asked only for buckets from the last one on
+
+
+def _latest_point(page: Page) -> tuple[int, str]:
+    """How many per-second points the web-stream chart shows, and the newest one's time."""
+    times = page.locator('[data-chart] .points[data-series="count"] circle.point').evaluate_all(
+        "(dots) => dots.map((dot) => dot.getAttribute('data-time'))"
+    )
+    return len(times), max(times, default="")
+
+
+def test_the_web_stream_chart_draws_new_points_as_events_stream_in(
+    login: Callable[[User], Page], users: dict[str, User], druid: LocalDruid
+) -> None:
+    """The published example, fed by the demo's own generator through streaming pushes."""
+    demo_seed(username="demo")
+    datasource = fresh_datasource("e2e_webstream")
+    SavedQuery.objects.filter(datasource="webstream").update(datasource=datasource)
+    generator = subprocess.Popen(
+        [sys.executable, "-m", "localdruid", "generate", "webstream", "--url", druid.url,
+         "--datasource", datasource, "--rate", "30", "--duration", "60", "--quiet"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        page = login(users["alice"])
+        page.goto("/charts/web-stream-events-per-second/")
+        expect(page.get_by_label("Auto-refresh")).to_have_value("5")
+        dots = page.locator('[data-chart] .points[data-series="count"] circle.point')
+        expect(dots.first).to_be_attached(timeout=15_000)
+        count, newest = _latest_point(page)
+        # Without a reload, the next refreshes add the seconds that arrived since.
+        page.wait_for_function(
+            """([count, newest]) => {
+                const dots = [...document.querySelectorAll(
+                    '[data-chart] .points[data-series="count"] circle.point')];
+                const times = dots.map((dot) => dot.getAttribute('data-time')).sort();
+                return dots.length > count && times[times.length - 1] > newest;
+            }""",
+            arg=[count, newest],
+            timeout=20_000,
+        )
+        assert _latest_point(page)[1] > newest
+    finally:
+        generator.send_signal(signal.SIGINT)
+        generator.wait(timeout=30)
+    assert generator.returncode == 0
