@@ -35,7 +35,8 @@ def main() -> int:
         print(f"error: no corpus runner at {runner}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="localdruid-corpus-") as scratch:
-        server = LocalDruid(Path(scratch) / "data").start()
+        # The corpus's specs read their input files from the corpus's data directory.
+        server = LocalDruid(Path(scratch) / "data", allow_dirs=[args.corpus]).start()
         try:
             done = subprocess.run(
                 [sys.executable, str(runner), server.url, *args.runner_args], check=False

@@ -130,6 +130,8 @@ class Server:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         cmd = [sys.executable, "-m", "localdruid", "serve", "--port", str(self.port)]
         cmd += ["--data-dir", str(self.data_dir)]
+        # The generated input files sit next to the data directory, in the scratch directory.
+        cmd += ["--allow-dir", str(self.data_dir.parent)]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=log)
         try:

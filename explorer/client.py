@@ -63,7 +63,8 @@ class _TimeoutHTTPSHandler(urllib.request.HTTPSHandler):
                 host, timeout=timeout, **{k: v for k, v in kw.items() if k != "timeout"}
             ),
             req,
-            context=self._context,
+            # typeshed leaves out HTTPSHandler's private `_context`, which CPython always sets.
+            context=self._context,  # type: ignore[attr-defined]
         )
 
 
@@ -103,6 +104,11 @@ def _run(call: Any, timeout_ms: int) -> Any:
         if exc.status == 504:
             raise DruidTimeout(
                 f"Druid timed out after {timeout_ms} ms: {_druid_message(exc.status, exc.body)}"
+            ) from None
+        if exc.status in (401, 403):
+            raise DruidRejected(
+                f"Druid at {url} refused the site's credentials (HTTP {exc.status}: "
+                f"{_druid_message(exc.status, exc.body)}); check DRUID_USERNAME and DRUID_PASSWORD"
             ) from None
         raise DruidRejected(_druid_message(exc.status, exc.body)) from None
     except TimeoutError:

@@ -8,11 +8,23 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from localdruid import auth
+
 DEFAULT_URL = "http://127.0.0.1:8082"
+ALLOWED_DIRS_ENV = "LOCALDRUID_ALLOWED_DIRS"
+
+
+def allowed_dirs(flags: list[str], environ: Mapping[str, str] = os.environ) -> list[Path]:
+    """Directories local input sources may read, besides the data directory: `--allow-dir`
+    flags, then LOCALDRUID_ALLOWED_DIRS (separated like PATH)."""
+    listed = environ.get(ALLOWED_DIRS_ENV, "").split(os.pathsep)
+    return [Path(d).resolve() for d in [*flags, *listed] if d.strip()]
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -20,11 +32,23 @@ def _serve(args: argparse.Namespace) -> int:
 
     from localdruid.server import create_app
 
+    try:
+        credentials = auth.credentials_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    allowed = allowed_dirs(args.allow_dir)
     app, engine = create_app(
-        Path(args.data_dir), host=f"{args.host}:{args.port}", memory_limit=args.memory_limit
+        Path(args.data_dir),
+        host=f"{args.host}:{args.port}",
+        memory_limit=args.memory_limit,
+        allowed_dirs=allowed,
+        credentials=credentials,
     )
     print(
-        f"localdruid serving {Path(args.data_dir).resolve()} on http://{args.host}:{args.port}",
+        f"localdruid serving {Path(args.data_dir).resolve()} on http://{args.host}:{args.port}"
+        f" (basic auth {'on' if credentials else 'off'}; local input sources may read "
+        f"{', '.join(str(d) for d in engine.allowed_dirs)})",
         flush=True,
     )
     try:
@@ -46,7 +70,7 @@ def _request(url: str, body: Any = None, method: str | None = None) -> Any:
         url,
         data=data,
         method=method or ("POST" if data else "GET"),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth.authorization_headers()},
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read() or b"null")
@@ -88,7 +112,7 @@ def ingest(url: str, task: dict[str, Any], *, progress: bool = True) -> dict[str
     )
     try:
         while True:
-            doc = _request(f"{url}/druid/indexer/v1/task/{urllib.request.quote(task_id)}/status")
+            doc = _request(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
             phase = doc.get("progress", {})
             bar.set_description_str(str(phase.get("phase", "")))
             bar.n = round(100 * float(phase.get("fraction", 0)), 1)
@@ -101,6 +125,11 @@ def ingest(url: str, task: dict[str, Any], *, progress: bool = True) -> dict[str
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    try:
+        auth.credentials_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     path = Path(args.spec)
     try:
         task = json.loads(path.read_text())
@@ -121,7 +150,7 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"task {status['id']} FAILED: {status.get('errorMsg')}", file=sys.stderr)
         return 1
     reports = _request(
-        f"{args.url.rstrip('/')}/druid/indexer/v1/task/{urllib.request.quote(status['id'])}/reports"
+        f"{args.url.rstrip('/')}/druid/indexer/v1/task/{urllib.parse.quote(status['id'])}/reports"
     )
     stats = reports["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"]
     print(
@@ -142,7 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
-        "serve", help="run the server", description="Run the Druid-compatible HTTP server."
+        "serve",
+        help="run the server",
+        description="Run the Druid-compatible HTTP server.",
+        epilog=f"Basic auth: set {auth.USERNAME_ENV} and {auth.PASSWORD_ENV} in the environment "
+        "(never on the command line) and every endpoint except /status/health asks for them; "
+        "`ingest` and `generate` send them from the same variables. Local input sources may "
+        "only read files under the data directory and the --allow-dir directories.",
     )
     serve.add_argument(
         "--host",
@@ -167,6 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="server log level (default warning)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory `local` input sources may read, besides the data directory "
+        f"(repeatable; also {ALLOWED_DIRS_ENV}, separated by '{os.pathsep}')",
+    )
     serve.set_defaults(func=_serve)
 
     ing = sub.add_parser(
@@ -174,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="submit an ingestion spec and follow it",
         description="Submit a Druid native batch ingestion spec (index or index_parallel) to a "
         "running server, draw a progress bar until the task ends, and print its row counts. "
-        "Relative paths of a local input source are taken relative to the spec file.",
+        "Relative paths of a local input source are taken relative to the spec file. "
+        f"Sends basic auth credentials from {auth.USERNAME_ENV} and {auth.PASSWORD_ENV} "
+        "when they are set.",
     )
     ing.add_argument("spec", help="path of the ingestion spec (JSON)")
     ing.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")

@@ -13,13 +13,14 @@ import textwrap
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from localdruid import timeutil
+from localdruid import auth, timeutil
 
 HOUR = timeutil.HOUR
 DAY = timeutil.DAY
@@ -654,7 +655,7 @@ def _http(url: str, data: bytes | None = None, timeout: float = 30) -> Any:
         url,
         data=data,
         method="POST" if data is not None else "GET",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth.authorization_headers()},
     )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"null")
@@ -685,7 +686,7 @@ def task_submit(url: str, task: dict[str, Any]) -> str:
 def task_wait(url: str, task_id: str) -> dict[str, Any]:
     """Poll a task until it ends; returns its final status document."""
     while True:
-        doc = _http(f"{url}/druid/indexer/v1/task/{urllib.request.quote(task_id)}/status")
+        doc = _http(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
         if doc["status"]["status"] != "RUNNING":
             return dict(doc)
         time.sleep(0.1)
@@ -694,7 +695,7 @@ def task_wait(url: str, task_id: str) -> dict[str, Any]:
 def events_push(url: str, datasource: str, events: list[dict[str, Any]]) -> dict[str, int]:
     """Send events as newline-delimited JSON; returns the server's row counts once committed."""
     data = "\n".join(map(json.dumps, events)).encode()
-    return dict(_http(f"{url}/localdruid/v1/push/{urllib.request.quote(datasource)}", data, 10))
+    return dict(_http(f"{url}/localdruid/v1/push/{urllib.parse.quote(datasource)}", data, 10))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -897,6 +898,11 @@ def _error_text(exc: urllib.error.HTTPError) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    try:
+        auth.credentials_from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args.url = args.url.rstrip("/")
     args.datasource = args.datasource or args.kind
     if args.rate is None:

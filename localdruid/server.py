@@ -8,7 +8,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localdruid import DRUID_COMPAT_VERSION, __version__, timeutil
+from localdruid.auth import BasicAuth
 from localdruid.errors import DruidError, InvalidInput, JsonParseError, MethodNotAllowed, NotFound
 from localdruid.ingest.tasks import TaskManager
 from localdruid.jsonspec import Spec
@@ -35,10 +36,17 @@ class Engine:
     """The running engine: storage, the task queue, and the registry of running queries."""
 
     def __init__(
-        self, data_dir: Path, *, host: str = "127.0.0.1:8082", memory_limit: str = ""
+        self,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1:8082",
+        memory_limit: str = "",
+        allowed_dirs: Sequence[Path] = (),
     ) -> None:
         self.store = Store(data_dir, memory_limit=memory_limit)
-        self.tasks = TaskManager(self.store)
+        # Local input sources read only under the data directory and the directories allowed.
+        self.allowed_dirs = [data_dir.resolve(), *(Path(d).resolve() for d in allowed_dirs)]
+        self.tasks = TaskManager(self.store, self.allowed_dirs)
         self.streams = Supervisors(self.store)
         self.queries = QueryRegistry()
         self.host = host
@@ -265,7 +273,17 @@ class NormalizePath:
 
 
 def create_app(
-    data_dir: Path, host: str = "127.0.0.1:8082", memory_limit: str = ""
+    data_dir: Path,
+    host: str = "127.0.0.1:8082",
+    memory_limit: str = "",
+    *,
+    allowed_dirs: Sequence[Path] = (),
+    credentials: tuple[str, str] | None = None,
 ) -> tuple[ASGIApp, Engine]:
-    engine = Engine(data_dir, host=host, memory_limit=memory_limit)
-    return NormalizePath(build_app(engine)), engine
+    """The application and its engine; with credentials, every path but the health check
+    asks for them (checked after the path is normalized, so `//status/health/` is open too)."""
+    engine = Engine(data_dir, host=host, memory_limit=memory_limit, allowed_dirs=allowed_dirs)
+    app: ASGIApp = build_app(engine)
+    if credentials is not None:
+        app = BasicAuth(app, credentials, host)
+    return NormalizePath(app), engine

@@ -16,6 +16,8 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 @pytest.fixture(scope="session")
 def druid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDruid]:
     """One localdruid process for the whole session; tests use their own datasource names."""
-    server = LocalDruid(tmp_path_factory.mktemp("localdruid") / "data").start()
+    # Tests write input files to their own tmp_path: the whole pytest temporary root is allowed.
+    root = tmp_path_factory.getbasetemp()
+    server = LocalDruid(tmp_path_factory.mktemp("localdruid") / "data", allow_dirs=[root]).start()
     yield server
     server.stop()

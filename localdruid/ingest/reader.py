@@ -8,6 +8,7 @@ import gzip
 import io
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,35 @@ from localdruid.jsonspec import Spec
 from localdruid.sql import Sql
 
 
-def input_files(source: dict[str, Any], scratch: Path) -> list[Path]:
+def _confine(path: Path, allowed: Sequence[Path], what: str) -> Path:
+    # resolve() follows symlinks and `..`, so a link inside an allowed directory that points
+    # outside it is refused as the outside path it really is; the resolved path is what is read.
+    real = path.resolve()
+    if not any(real.is_relative_to(base) for base in allowed):
+        raise InvalidInput(
+            f"inputSource {what} [{path}] is outside the directories localdruid may read; "
+            "allow its directory with `serve --allow-dir` or LOCALDRUID_ALLOWED_DIRS"
+        )
+    return real
+
+
+def local_files(source: dict[str, Any], allowed: Sequence[Path]) -> list[Path]:
+    """The files a local input source names, refused unless all lie under an allowed directory
+    (resolved). Only names and directory entries are looked at, never file contents."""
+    spec = Spec(source, "ioConfig.inputSource")
+    allowed = [Path(d).resolve() for d in allowed]
+    files = [_confine(Path(f), allowed, "file") for f in spec.list("files", [])]
+    if spec.has("baseDir"):
+        base = _confine(Path(spec.str("baseDir")), allowed, "baseDir")
+        pattern = spec.str("filter")
+        for root, _, names in os.walk(base):
+            for name in sorted(names):
+                if fnmatch.fnmatchcase(name, pattern):
+                    files.append(_confine(Path(root) / name, allowed, "file"))
+    return files
+
+
+def input_files(source: dict[str, Any], scratch: Path, allowed: Sequence[Path]) -> list[Path]:
     """The files an input source names; inline data is written to a scratch file first."""
     spec = Spec(source, "ioConfig.inputSource")
     kind = spec.type()
@@ -27,14 +56,9 @@ def input_files(source: dict[str, Any], scratch: Path) -> list[Path]:
         path = scratch / f"inline-{uuid.uuid4().hex}.txt"
         path.write_text(spec.str("data"), encoding="utf-8")
         return [path]
-    files = [Path(f) for f in spec.list("files", [])]
-    if spec.has("baseDir"):
-        base = Path(spec.str("baseDir"))
-        pattern = spec.str("filter")
-        if not base.is_dir():
-            raise InvalidInput(f"inputSource.baseDir [{base}] is not a directory")
-        for root, _, names in os.walk(base):
-            files.extend(Path(root) / n for n in sorted(names) if fnmatch.fnmatchcase(n, pattern))
+    files = local_files(source, allowed)
+    if spec.has("baseDir") and not Path(spec.str("baseDir")).is_dir():
+        raise InvalidInput(f"inputSource.baseDir [{spec.str('baseDir')}] is not a directory")
     if not files and not spec.has("baseDir"):
         raise InvalidInput("inputSource of type local needs baseDir and filter, or files")
     missing = [str(f) for f in files if not f.is_file()]

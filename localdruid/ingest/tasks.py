@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import random
 import string
 import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from localdruid import timeutil
 from localdruid.errors import DruidError, InvalidInput
 from localdruid.ingest.load import Loader
+from localdruid.ingest.reader import local_files
 from localdruid.ingest.spec import parse_task
 from localdruid.storage import Store
 
@@ -27,8 +31,9 @@ def _now_iso() -> str:
 class TaskManager:
     """The overlord's task queue: a single worker, so ingestions never race each other."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, allowed_dirs: Sequence[Path] = ()) -> None:
         self.store = store
+        self.allowed_dirs = list(allowed_dirs)  # where local input sources may read
         self._lock = threading.Lock()
         self._tasks = store.load_tasks()
         self._last_version = 0
@@ -42,6 +47,9 @@ class TaskManager:
 
     def submit(self, task: Any) -> str:
         spec = parse_task(task)
+        if spec.input_source.get("type") == "local":
+            # Refused before it is queued, so that a path outside answers 400 and nothing runs.
+            local_files(spec.input_source, self.allowed_dirs)
         task_id = task.get("id") if isinstance(task, dict) else None
         if task_id is not None and not isinstance(task_id, str):
             raise InvalidInput("task id must be a string")
@@ -147,7 +155,8 @@ class TaskManager:
                 self.store,
                 spec,
                 self._version(),
-                lambda phase, fraction, t=task_id: self._set_progress(t, phase, fraction),
+                functools.partial(self._set_progress, task_id),
+                allowed_dirs=self.allowed_dirs,
             )
             try:
                 stats = loader.run()

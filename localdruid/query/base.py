@@ -284,7 +284,10 @@ class Execution:
             timer.daemon = True
             timer.start()
         try:
-            return self.cursor.execute(sql.text, sql.params).fetchall()
+            rows = self.cursor.execute(sql.text, sql.params).fetchall()
+            if self.reason == "cancelled":  # the cancel came just before DuckDB started
+                raise QueryCancelled(f"Query [{self.query_id}] was cancelled")
+            return rows
         except duckdb.InterruptException:
             self.check()
             raise QueryCancelled(f"Query [{self.query_id}] was interrupted") from None

@@ -9,10 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from localdruid.auth import PASSWORD_ENV, USERNAME_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +29,20 @@ def free_port() -> int:
 class LocalDruid:
     """`python -m localdruid serve` as a subprocess bound to 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *extra: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        allow_dirs: Sequence[Path] | None = None,
+    ) -> None:
         self.extra = list(extra)  # more `serve` options
+        self.env = dict(env or {})  # more environment, e.g. LOCALDRUID_USERNAME and _PASSWORD
+        # Tests write input files next to the data directory unless they say where.
+        self.allow_dirs = [data_dir.parent] if allow_dirs is None else list(allow_dirs)
+        user, password = self.env.get(USERNAME_ENV), self.env.get(PASSWORD_ENV)
+        self.auth = (user, password) if user and password else None  # what the helpers send
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -35,7 +50,13 @@ class LocalDruid:
         self.log = data_dir.parent / f"localdruid-{self.port}.log"
 
     def start(self, timeout: float = 30.0) -> LocalDruid:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "NO_PROXY": "127.0.0.1,localhost",
+            **self.env,
+        }
+        allow = [arg for d in self.allow_dirs for arg in ("--allow-dir", str(d))]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -47,6 +68,7 @@ class LocalDruid:
                     str(self.port),
                     "--data-dir",
                     str(self.data_dir),
+                    *allow,
                     *self.extra,
                 ],
                 cwd=ROOT,
@@ -92,7 +114,7 @@ class LocalDruid:
     # -- HTTP ------------------------------------------------------------------------------------
 
     def post(self, query: Any, path: str = "/druid/v2/") -> requests.Response:
-        return requests.post(f"{self.url}{path}", json=query, timeout=60)
+        return requests.post(f"{self.url}{path}", json=query, timeout=60, auth=self.auth)
 
     def query(self, query: dict[str, Any]) -> Any:
         resp = self.post(query)
@@ -100,13 +122,15 @@ class LocalDruid:
         return resp.json()
 
     def submit(self, task: dict[str, Any]) -> dict[str, Any]:
-        resp = requests.post(f"{self.url}/druid/indexer/v1/task", json=task, timeout=30)
+        resp = requests.post(
+            f"{self.url}/druid/indexer/v1/task", json=task, timeout=30, auth=self.auth
+        )
         assert resp.status_code == 200, resp.text
         task_id = resp.json()["task"]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             status = requests.get(
-                f"{self.url}/druid/indexer/v1/task/{task_id}/status", timeout=10
+                f"{self.url}/druid/indexer/v1/task/{task_id}/status", timeout=10, auth=self.auth
             ).json()
             if status["status"]["status"] != "RUNNING":
                 return status

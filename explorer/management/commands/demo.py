@@ -44,6 +44,17 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _localdruid_auth_env() -> dict[str, str]:
+    """With DRUID_USERNAME set, the demo's localdruid asks for the same credentials the site
+    sends, and the generators send them too."""
+    if not settings.DRUID_USERNAME:
+        return {}
+    return {
+        "LOCALDRUID_USERNAME": settings.DRUID_USERNAME,
+        "LOCALDRUID_PASSWORD": settings.DRUID_PASSWORD,
+    }
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     # Set explicitly: a shell starting the demo in the background would have SIGINT ignored.
     raise KeyboardInterrupt
@@ -125,7 +136,7 @@ class Command(BaseCommand):
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **_localdruid_auth_env()},
             start_new_session=True,  # Ctrl-C reaches only this command, which stops them in order
         )
         child = Child(name, proc)
