@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -9,7 +11,7 @@ from rest_framework.exceptions import APIException
 class ExplorerError(APIException):
     """Base of the site's own errors; DRF renders them, pages show them in an error panel."""
 
-    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_code = "error"
 
 
@@ -19,6 +21,10 @@ class InvalidDefinition(ExplorerError):
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
+    detail: dict[str, Any]  # {field: [ErrorDetail, ...]}
+
+    def __init__(self, detail: dict[str, list[str]], code: str | None = None) -> None:
+        super().__init__(detail, code)
 
 
 class DruidError(ExplorerError):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,8 +35,14 @@ SORTS = {
 PAGE_SIZE = 12
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request a `login_required` view sees: its user is signed in (for the type checker)."""
+
+    user: User
+
+
 @login_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every saved query the user may see, as cards, with search, filters, sorting and pages."""
     visible = saved_query_visible(user=request.user)
     params = request.GET
@@ -53,7 +60,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         queries = queries.filter(query_type=params["type"])
     if params.get("mine"):
         queries = queries.filter(owner=request.user)
-    sort = params.get("sort") if params.get("sort") in SORTS else "title"
+    sort = params.get("sort", "title")
+    if sort not in SORTS:
+        sort = "title"
     page = Paginator(queries.distinct().order_by(SORTS[sort], "pk"), PAGE_SIZE).get_page(
         params.get("page")
     )
@@ -188,7 +197,7 @@ def datasource(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token(request: HttpRequest) -> HttpResponse:
+def token(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         Token.objects.filter(user=request.user).delete()
         Token.objects.create(user=request.user)

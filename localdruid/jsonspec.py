@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from localdruid.errors import InvalidInput
@@ -61,7 +62,9 @@ class Spec:
             raise InvalidInput(f"{self.at(key)} must be a string, got {_type_name(value)}")
         return value if isinstance(value, str) else _scalar_text(value)
 
-    def int(self, key: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+    def int(
+        self, key: builtins.str, default: Any = _MISSING, *, minimum: builtins.int | None = None
+    ) -> Any:
         value = self.data.get(key)
         if value is None:
             if default is _MISSING:
@@ -72,13 +75,13 @@ class Spec:
             raise InvalidInput(f"{self.at(key)} must be at least {minimum}, got {number}")
         return number
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self.data.get(key)
         if value is None:
             return default
         return to_bool(value, self.at(key))
 
-    def list(self, key: str, default: Any = _MISSING) -> Any:
+    def list(self, key: builtins.str, default: Any = _MISSING) -> Any:
         value = self.data.get(key)
         if value is None:
             if default is _MISSING:
@@ -88,14 +91,14 @@ class Spec:
             raise InvalidInput(f"{self.at(key)} must be an array, got {_type_name(value)}")
         return value
 
-    def obj(self, key: str) -> Spec:
+    def obj(self, key: builtins.str) -> Spec:
         return Spec(self.require(key), self.at(key))
 
-    def opt_obj(self, key: str) -> Spec | None:
+    def opt_obj(self, key: builtins.str) -> Spec | None:
         value = self.data.get(key)
         return None if value is None else Spec(value, self.at(key))
 
-    def type(self) -> str:
+    def type(self) -> builtins.str:
         kind = self.data.get("type")
         if not isinstance(kind, str):
             raise InvalidInput(f"Missing type id when trying to resolve {self.path}: field [type]")

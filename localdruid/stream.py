@@ -295,7 +295,9 @@ class Supervisors:
             docs = [dict(d) for d in self._docs.values()]
         for doc in docs:
             ds = self.store.datasource(doc["dataSource"])
-            for segment in ds.segments if ds else ():
+            if ds is None:
+                continue
+            for segment in ds.segments:
                 if self._stopping.is_set():
                     return
                 if segment.stream != doc["id"]:

@@ -568,13 +568,15 @@ def parse_period(text: str) -> Period:
         raise ValueError(f"Invalid format: period [{text}] has a 'T' with no time fields")
     if all(v is None for v in (y, mo, w, d, h, mi, s)):
         raise ValueError(f"Invalid format: period [{text}] has no fields")
-    values = [_period_int(text, v) for v in (y, mo, w, d, h, mi, s)]
+    years, months, weeks, days, hours, minutes, seconds = (
+        _period_int(text, v) for v in (y, mo, w, d, h, mi, s)
+    )
     millis = 0
     if frac:
         millis = int(frac[:3].ljust(3, "0"))
-        if s is not None and (s.startswith("-") or values[6] < 0):
+        if s is not None and (s.startswith("-") or seconds < 0):
             millis = -millis
-    return Period(*values, millis)
+    return Period(years, months, weeks, days, hours, minutes, seconds, millis)
 
 
 def _period_int(text: str, value: str | None) -> int:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from explorer.models import ChartType, QueryRun, QueryType, SavedQuery, Visibility
+from explorer.models import ChartType, QueryRun, QueryType, SavedQuery, Tag, Visibility
 
 DEFINITION_FIELDS = [
     "query_type", "datasource", "interval", "granularity", "dimensions", "metric", "threshold",
@@ -37,7 +37,9 @@ class SavedQueryInputSerializer(serializers.ModelSerializer):
     post_aggregations = serializers.JSONField(required=False)
     having = serializers.JSONField(required=False, allow_null=True)
     limit_spec = serializers.JSONField(required=False, allow_null=True)
-    context = serializers.JSONField(required=False)
+    # The stubs see this field hide `Field.context`; DRF's metaclass pops declared fields off the
+    # class, so `self.context` is still the serializer context at run time.
+    context = serializers.JSONField(required=False)  # type: ignore[assignment]
     extra = serializers.JSONField(required=False)
 
     class Meta:
@@ -47,8 +49,12 @@ class SavedQueryInputSerializer(serializers.ModelSerializer):
 
 class SavedQueryOutputSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
-    tags = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
-    shared_groups = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
+        many=True, slug_field="name", read_only=True
+    )
+    shared_groups: serializers.SlugRelatedField[Group] = serializers.SlugRelatedField(
+        many=True, slug_field="name", read_only=True
+    )
     urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -88,17 +94,19 @@ class PreviewSerializer(serializers.Serializer):
     query_type = serializers.ChoiceField(choices=QueryType.choices, required=False)
     datasource = serializers.CharField(required=False)
     interval = serializers.CharField(required=False, default="PT1H")
-    granularity = serializers.JSONField(required=False, default="all")
-    dimensions = serializers.JSONField(required=False, default=list)
+    # drf-stubs type a JSONField default as a mapping, but any JSON value is a valid default.
+    granularity = serializers.JSONField(required=False, default="all")  # type: ignore[arg-type]
+    dimensions = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
     metric = serializers.JSONField(required=False, allow_null=True, default=None)
     threshold = serializers.IntegerField(required=False, allow_null=True, default=None)
     filter = serializers.JSONField(required=False, allow_null=True, default=None)
-    aggregations = serializers.JSONField(required=False, default=list)
-    post_aggregations = serializers.JSONField(required=False, default=list)
+    aggregations = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
+    post_aggregations = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
     having = serializers.JSONField(required=False, allow_null=True, default=None)
     limit_spec = serializers.JSONField(required=False, allow_null=True, default=None)
     descending = serializers.BooleanField(required=False, default=False)
-    context = serializers.JSONField(required=False, default=dict)
+    # Not `Field.context` at run time: see SavedQueryInputSerializer.context.
+    context = serializers.JSONField(required=False, default=dict)  # type: ignore[assignment]
     extra = serializers.JSONField(required=False, default=dict)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +139,9 @@ class ResultSerializer(serializers.Serializer):
 
 
 class QueryRunSerializer(serializers.ModelSerializer):
-    saved_query = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    saved_query: serializers.SlugRelatedField[SavedQuery] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = QueryRun
@@ -166,4 +176,5 @@ class TokenSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     detail = serializers.CharField()
-    errors = serializers.DictField(required=False)
+    # Hides `Serializer.errors` only for the stubs: DRF's metaclass pops declared fields.
+    errors = serializers.DictField(required=False)  # type: ignore[assignment]

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import filters, mixins, status, viewsets
@@ -221,16 +222,23 @@ class QueryRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return query_run_list(user=self.request.user)
 
 
+class AuthenticatedRequest(Request):
+    """The request a view behind `IsAuthenticated` sees: its user is signed in (for the type
+    checker)."""
+
+    user: User
+
+
 class TokenView(APIView):
     """The logged-in user's API token: see it (created on first use), or rotate it."""
 
     @extend_schema(responses={200: TokenSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         token, _ = Token.objects.get_or_create(user=request.user)
         return Response({"token": token.key, "created": token.created})
 
     @extend_schema(request=None, responses={200: TokenSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         Token.objects.filter(user=request.user).delete()
         token = Token.objects.create(user=request.user)
         return Response({"token": token.key, "created": token.created})

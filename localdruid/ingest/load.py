@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -185,7 +185,9 @@ class Loader:
         progress: Progress,
         stream: str | None = None,
         tag: str | None = None,
+        allowed_dirs: Sequence[Path] = (),
     ) -> None:
+        self.allowed_dirs = allowed_dirs  # where a local input source may read
         self.stream = stream  # pushes of a stream extend one segment per time chunk
         self.tag = tag  # an input field naming each row's batch, for counts per batch
         self.batch_stats: dict[str, RowStats] = {}
@@ -243,7 +245,7 @@ class Loader:
             "progress_bar_time=0",
         ):
             cur.execute(f"SET {setting}")
-        files = input_files(spec.input_source, self.store.data_dir / "tmp")
+        files = input_files(spec.input_source, self.store.data_dir / "tmp", self.allowed_dirs)
         if spec.input_source.get("type") == "inline":
             self.scratch = files  # written for this load only
         self.progress("reading", 0.0)
@@ -361,12 +363,12 @@ class Loader:
             # Without rollup the rows need no grouping: reading them straight from the scratch
             # table saves writing them all once more.
             source = (rows + ") AS rows").wrap("(", ")")
-        stats = (
+        chunk_stats = (
             Sql("SELECT __chunk, min(__time), max(__time), count(*) FROM ")
             + source
             + " AS s GROUP BY 1 ORDER BY 1"
         )
-        chunks = cur.execute(stats.text, stats.params).fetchall()
+        chunks = cur.execute(chunk_stats.text, chunk_stats.params).fetchall()
         self._publish(cur, source, dims, metrics, chunks)
 
     def _publish(
@@ -385,6 +387,7 @@ class Loader:
         columns = dict(ds.columns)
         changes: list[str] = []
         table = quote_ident(ds.table)
+        wanted: list[tuple[str, str, str, dict[str, Any] | None]]
         wanted = [(n, t, "dimension", None) for n, t in dims]
         wanted += [(m.name, m.type, "metric", m.aggregator) for m in metrics]
         for name, druid_type, role, aggregator in wanted:
@@ -611,9 +614,10 @@ def compact_segment(store: Store, datasource: str, segment_id: int, *, seal: boo
                     f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} ORDER BY __time"
                 )
                 cur.execute(f"DROP TABLE temp.{scratch}")
+                # count(*) without GROUP BY always answers exactly one row.
                 rows = cur.execute(
                     f"SELECT count(*) FROM {table} WHERE __seg = ?", [segment_id]
-                ).fetchone()[0]
+                ).fetchall()[0][0]
             done = replace(segment, num_rows=rows, stream=None if seal else segment.stream)
             segments = tuple(done if s.id == segment_id else s for s in ds.segments)
             store.commit(cur, replace(ds, segments=segments))

@@ -189,6 +189,8 @@ def _range(spec: Spec, resolve: Resolver) -> Sql:
     col = _column(spec, resolve, "column")
     kind = _match_type(spec)
     lower, upper = spec.data.get("lower"), spec.data.get("upper")
+    low: str | float | None
+    high: str | float | None
     if kind == "STRING":
         value_sql, low, high = col.as_text, text_of(lower), text_of(upper)
     else:

@@ -46,7 +46,9 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
         else:
             return []
         values = rows[0][0 if plan.aggregates else 1 :]
-        out = [{"timestamp": plan.granularity.format(timestamp), "result": result(values)}]
+        out: list[dict[str, Any]] = [
+            {"timestamp": plan.granularity.format(timestamp), "result": result(values)}
+        ]
         if skip_empty and _is_empty(plan, values):
             out = []
     else:

@@ -53,8 +53,8 @@ def _metric_order(value: Any, plan: AggregatePlan, dim_sql: str, path: str) -> t
         if isinstance(ordering, dict):
             ordering = Spec(ordering, spec.at("ordering")).type()
         ordering = orderings.normalize(ordering, spec.at("ordering"))
-        stop = text_of(spec.data.get("previousStop"))
-        where = Sql("TRUE") if stop is None else _after(ordering, dim_sql, stop)
+        previous = text_of(spec.data.get("previousStop"))
+        where = Sql("TRUE") if previous is None else _after(ordering, dim_sql, previous)
         return f"{orderings.order_by(dim_sql, ordering)}, {dim_sql} ASC NULLS FIRST", where
     raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of topN metric spec")
 
