@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from localdruid import timeutil
 from localdruid.errors import DruidError, InvalidInput, NotFound
 from localdruid.ingest.load import Loader, RowStats, compact_segment
@@ -124,15 +126,19 @@ class Supervisors:
         self._thread = threading.Thread(target=self._maintain, name="handoff", daemon=True)
         self._thread.start()
 
-    def _save(self, doc: dict[str, Any]) -> None:
-        cur = self.store.con.cursor()
+    def _save(self, doc: dict[str, Any], cur: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Write a supervisor's document, within the given cursor's transaction if there is one."""
+        own = cur is None
+        cursor = self.store.con.cursor() if own else cur
+        assert cursor is not None
         try:
-            cur.execute(
+            cursor.execute(
                 "INSERT OR REPLACE INTO _localdruid_supervisors VALUES (?, ?)",
                 [doc["id"], json.dumps(doc)],
             )
         finally:
-            cur.close()
+            if own:
+                cursor.close()
 
     def submit(self, body: Any) -> str:
         root = Spec(body, "supervisor")
@@ -231,13 +237,31 @@ class Supervisors:
         return item.counts
 
     def _load(self, doc: dict[str, Any], batch: list[_Push]) -> None:
-        """Load a group of pushes in one ingestion and hand each its own counts."""
+        """Load a group of pushes in one ingestion and hand each its own counts; the stream's
+        counts are written in the same transaction as its rows."""
         lines = [
             json.dumps({**event, _BATCH_FIELD: k})
             for k, item in enumerate(batch)
             for event in item.events
         ]
-        per_push: dict[str, RowStats] = {}
+        counted: dict[str, Any] = {}
+
+        def count(per_push: dict[str, RowStats]) -> dict[str, Any]:
+            pushes = []
+            totals = dict(doc["stats"])
+            for k, item in enumerate(batch):
+                stats = per_push.get(str(k), RowStats())
+                counts = {
+                    "processed": stats.processed,
+                    "unparseable": stats.unparseable + item.malformed,
+                    "thrownAway": stats.thrown_away,
+                }
+                pushes.append(counts)
+                for key, value in counts.items():
+                    totals[key] += value
+            counted.update(pushes=pushes, totals=totals)
+            return {**doc, "stats": totals}
+
         try:
             if lines:
                 now = int(time.time() * 1000)
@@ -246,16 +270,20 @@ class Supervisors:
                     low = now - doc["late"] if doc["late"] is not None else timeutil.MIN_MS + 1
                     high = now + doc["early"] if doc["early"] is not None else timeutil.MAX_MS
                     window = (low, high)
-                loader = Loader(
+                loader: Loader = Loader(
                     self.store,
                     _task(doc["dataSchema"], "\n".join(lines), window),
                     doc["created"],
                     lambda phase, fraction: None,
                     stream=doc["id"],
                     tag=_BATCH_FIELD,
+                    before_commit=lambda cur: self._save(count(loader.batch_stats), cur),
                 )
                 loader.run()
-                per_push = loader.batch_stats
+                if not counted:  # nothing was published, so nothing was saved either
+                    self._save(count(loader.batch_stats))
+            else:
+                self._save(count({}))
         except BaseException as exc:
             for item in batch:
                 item.error = exc
@@ -263,16 +291,9 @@ class Supervisors:
                 raise
             return
         with self._lock:
-            for k, item in enumerate(batch):
-                stats = per_push.get(str(k), RowStats())
-                item.counts = {
-                    "processed": stats.processed,
-                    "unparseable": stats.unparseable + item.malformed,
-                    "thrownAway": stats.thrown_away,
-                }
-                for key, value in item.counts.items():
-                    doc["stats"][key] += value
-            self._save(doc)
+            doc["stats"] = counted["totals"]
+            for item, counts in zip(batch, counted["pushes"], strict=True):
+                item.counts = counts
         self._wake.set()
 
     # -- handoff ---------------------------------------------------------------------------------

@@ -186,8 +186,10 @@ class Loader:
         stream: str | None = None,
         tag: str | None = None,
         allowed_dirs: Sequence[Path] = (),
+        before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         self.allowed_dirs = allowed_dirs  # where a local input source may read
+        self.before_commit = before_commit  # more writes for the same transaction
         self.stream = stream  # pushes of a stream extend one segment per time chunk
         self.tag = tag  # an input field naming each row's batch, for counts per batch
         self.batch_stats: dict[str, RowStats] = {}
@@ -229,6 +231,8 @@ class Loader:
     def _execute(
         self, cur: duckdb.DuckDBPyConnection, sql: Sql, phase: str, low: float, high: float
     ) -> list[tuple[Any, ...]]:
+        if self.stream is not None:  # a push is short and nobody watches its progress
+            return cur.execute(sql.text, sql.params).fetchall()
         self.progress(phase, low)
         done = self._watch(cur, phase, low, high)
         try:
@@ -508,6 +512,8 @@ class Loader:
                 next_id=next_id,
                 updated=int(time.time() * 1000),
             )
+            if self.before_commit is not None:
+                self.before_commit(cur)
             self.store.commit(cur, updated)
         except BaseException:
             with contextlib.suppress(duckdb.Error):
