@@ -1,10 +1,9 @@
 # The two set-up commands: `make run` and `make test`. Everything else is a helper for them.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PORT ?= 8082
 DATA_DIR ?= var/localdruid
 
-.PHONY: run test venv lint fmt bench corpus clean
+.PHONY: run test venv lint fmt bench bench-stream bench-load corpus clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -21,6 +20,7 @@ venv: $(VENV)/.installed node_modules/.installed
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy explorer localdruid druidsite
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .
@@ -30,10 +30,16 @@ test: lint
 	$(VENV)/bin/pytest
 
 run: venv
-	$(PY) -m localdruid demo --port $(PORT) --data-dir $(DATA_DIR)
+	$(PY) manage.py demo --data-dir $(DATA_DIR)
 
 bench: venv
 	$(PY) bench/engine.py
+
+bench-stream: venv
+	$(PY) bench/stream.py
+
+bench-load: venv
+	$(PY) bench/load.py
 
 corpus: venv
 	$(PY) bench/corpus.py
