@@ -117,8 +117,12 @@ def _run(call: Any, timeout_ms: int) -> Any:
         if isinstance(exc.reason, TimeoutError):
             raise DruidTimeout(f"Druid at {url} did not answer within {timeout_ms} ms") from None
         raise DruidUnavailable(f"Cannot reach Druid at {url}: {exc.reason}") from None
-    except (ConnectionError, http.client.HTTPException) as exc:
+    except ConnectionError as exc:  # refused, reset, or closed without an answer
         raise DruidUnavailable(f"Cannot reach Druid at {url}: {exc}") from None
+    except http.client.HTTPException as exc:  # it answered, but not in HTTP (or cut short)
+        raise DruidRejected(
+            f"Druid at {url} answered with something that is not HTTP: {exc!r}"[:400]
+        ) from None
     except ValueError as exc:  # pydruid's json.loads of a body that is not JSON
         raise DruidRejected(f"Druid answered with something that is not JSON: {exc}") from None
     except OSError as exc:  # pydruid wraps some failures (an empty body) in IOError

@@ -34,6 +34,15 @@ FIELDS = (
     "context", "extra",
 )  # fmt: skip
 _PLACEHOLDER_INTERVAL = "2000-01-01T00:00:00.000Z/2000-01-02T00:00:00.000Z"
+# druid_json leaves empty parts out (or puts in the default granularity), so the validator never
+# sees a falsy value of the wrong kind there (0, false, {} for a list): the only empty values kept.
+_EMPTY_VALUES: dict[str, tuple[Any, str]] = {
+    "granularity": ("", "a granularity name or object"),
+    "dimensions": ([], "a JSON array"),
+    "aggregations": ([], "a JSON array"),
+    "post_aggregations": ([], "a JSON array"),
+    "context": ({}, "a JSON object"),
+}
 
 
 def definition_of(obj: Any) -> dict[str, Any]:
@@ -94,16 +103,21 @@ def definition_errors(definition: dict[str, Any]) -> dict[str, list[str]]:
         for field in ("having", "limit_spec"):
             if definition.get(field) is not None:
                 add(field, "Only groupBy queries take this.")
+    for field, (empty, kind) in _EMPTY_VALUES.items():
+        value = definition.get(field)
+        if value is not None and not value and (type(value), value) != (type(empty), empty):
+            add(field, f"Must be {kind}.")
     extra = definition.get("extra")
+    extras = extra if isinstance(extra, dict) else {}
     if extra is not None and not isinstance(extra, dict):
         add("extra", "Must be a JSON object.")
-    elif extra:
-        clashes = sorted(set(extra) & set(DRUID_FIELDS))
+    elif extras:
+        clashes = sorted(set(extras) & set(DRUID_FIELDS))
         if clashes:
             add("extra", f"Set {', '.join(clashes)} in their own fields, not here.")
     for path, messages in validate_query(druid_json(definition), check_intervals=False).items():
         key = path.split(".")[0].split("[")[0]
-        field = DRUID_FIELDS.get(key, "extra" if key in (extra or {}) else NON_FIELD_ERRORS)
+        field = DRUID_FIELDS.get(key, "extra" if key in extras else NON_FIELD_ERRORS)
         for message in messages:
             add(field, message if path == key else f"{path}: {message}")
     return errors

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from explorer.errors import DruidRejected
+
 _LONG_AGGREGATORS = {
     "count",
     "longSum",
@@ -104,8 +106,13 @@ def normalize(query: dict[str, Any], raw: list[Any]) -> dict[str, Any]:
     columns = columns_of(query)
     names = [c["name"] for c in columns[1:]]
     shape = _SHAPES[query["queryType"]]
-    rows = [
-        [timestamp, *(values.get(name) for name in names)]
-        for timestamp, values in shape([item for item in raw if isinstance(item, dict)])
-    ]
+    try:
+        rows = [
+            [timestamp, *(values.get(name) for name in names)]
+            for timestamp, values in shape([item for item in raw if isinstance(item, dict)])
+        ]
+    except (AttributeError, TypeError):  # a 200 answer that is not a result of this type
+        raise DruidRejected(
+            f"Druid's answer does not have the shape of a {query['queryType']} result"
+        ) from None
     return {"columns": columns, "rows": rows}

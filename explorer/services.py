@@ -99,13 +99,12 @@ def definition_run(
         table, druid_ms = cached
     else:
         try:
-            raw = client.druid_query(query)
+            table = results.normalize(query, client.druid_query(query))
         except DruidError as exc:
             run.duration_ms = int((time.monotonic() - started) * 1000)
             run.status, run.error = exc.status_code, str(exc.detail)
             run.save()
             raise
-        table = results.normalize(query, raw)
         druid_ms = int((time.monotonic() - started) * 1000)
         if cache_ttl > 0:
             cache.set(key, (table, druid_ms), cache_ttl)

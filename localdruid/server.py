@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from localdruid import DRUID_COMPAT_VERSION, __version__, timeutil
 from localdruid.auth import BasicAuth
-from localdruid.errors import DruidError, InvalidInput, JsonParseError, MethodNotAllowed, NotFound
+from localdruid.errors import (
+    DruidError,
+    InvalidInput,
+    JsonParseError,
+    MethodNotAllowed,
+    NotFound,
+    Unsupported,
+)
 from localdruid.ingest.tasks import TaskManager
 from localdruid.jsonspec import Spec
 from localdruid.query import run_query
@@ -70,6 +77,9 @@ class Engine:
             self.queries.add(execution)
             try:
                 return run_query(body, cursor, catalog, execution), query_id
+            except RecursionError:
+                # Druid reads (and plans) up to Jackson's 1000 levels; Python stops sooner.
+                raise Unsupported("The query is nested too deeply for localdruid") from None
             finally:
                 self.queries.remove(execution)
 
@@ -89,6 +99,11 @@ async def _body(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise JsonParseError(f"Unable to parse the request body as JSON: {exc}") from None
+    except RecursionError:
+        # Jackson, too, refuses documents nested deeper than its limit (1000) as a parse error.
+        raise JsonParseError(
+            "Unable to parse the request body as JSON: the document is nested too deeply"
+        ) from None
 
 
 def build_app(engine: Engine) -> Starlette:

@@ -21,6 +21,17 @@ SETTINGS_FIELDS = [
 ]  # fmt: skip
 
 
+class JSONField(serializers.JSONField):
+    """DRF's JSONField, refusing null unless allowed for form input too: DRF reads a form value
+    ("null") as JSON only after its null check has passed."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if value is None and not self.allow_null:
+            self.fail("null")
+        return value
+
+
 class SavedQueryInputSerializer(serializers.ModelSerializer):
     """What a client sends to create or change a saved query (the definition is checked by the
     service, with the same rules as the admin)."""
@@ -29,18 +40,18 @@ class SavedQueryInputSerializer(serializers.ModelSerializer):
     shared_groups = serializers.SlugRelatedField(
         many=True, slug_field="name", queryset=Group.objects.all(), required=False
     )
-    granularity = serializers.JSONField(required=False)
-    dimensions = serializers.JSONField(required=False)
-    metric = serializers.JSONField(required=False, allow_null=True)
-    filter = serializers.JSONField(required=False, allow_null=True)
-    aggregations = serializers.JSONField(required=False)
-    post_aggregations = serializers.JSONField(required=False)
-    having = serializers.JSONField(required=False, allow_null=True)
-    limit_spec = serializers.JSONField(required=False, allow_null=True)
+    granularity = JSONField(required=False)
+    dimensions = JSONField(required=False)
+    metric = JSONField(required=False, allow_null=True)
+    filter = JSONField(required=False, allow_null=True)
+    aggregations = JSONField(required=False)
+    post_aggregations = JSONField(required=False)
+    having = JSONField(required=False, allow_null=True)
+    limit_spec = JSONField(required=False, allow_null=True)
     # The stubs see this field hide `Field.context`; DRF's metaclass pops declared fields off the
     # class, so `self.context` is still the serializer context at run time.
-    context = serializers.JSONField(required=False)  # type: ignore[assignment]
-    extra = serializers.JSONField(required=False)
+    context = JSONField(required=False)  # type: ignore[assignment]
+    extra = JSONField(required=False)
 
     class Meta:
         model = SavedQuery
@@ -73,7 +84,7 @@ class SavedQueryOutputSerializer(serializers.ModelSerializer):
 class ImportSerializer(serializers.Serializer):
     """A raw native Druid query (as posted to /druid/v2/) and how to save it."""
 
-    query = serializers.JSONField()
+    query = JSONField()
     title = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -90,24 +101,24 @@ class ImportSerializer(serializers.Serializer):
 class PreviewSerializer(serializers.Serializer):
     """Either a definition (the saved-query fields) or a raw Druid query under `query`."""
 
-    query = serializers.JSONField(required=False)
+    query = JSONField(required=False)
     query_type = serializers.ChoiceField(choices=QueryType.choices, required=False)
     datasource = serializers.CharField(required=False)
     interval = serializers.CharField(required=False, default="PT1H")
     # drf-stubs type a JSONField default as a mapping, but any JSON value is a valid default.
-    granularity = serializers.JSONField(required=False, default="all")  # type: ignore[arg-type]
-    dimensions = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
-    metric = serializers.JSONField(required=False, allow_null=True, default=None)
+    granularity = JSONField(required=False, default="all")  # type: ignore[arg-type]
+    dimensions = JSONField(required=False, default=list)  # type: ignore[arg-type]
+    metric = JSONField(required=False, allow_null=True, default=None)
     threshold = serializers.IntegerField(required=False, allow_null=True, default=None)
-    filter = serializers.JSONField(required=False, allow_null=True, default=None)
-    aggregations = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
-    post_aggregations = serializers.JSONField(required=False, default=list)  # type: ignore[arg-type]
-    having = serializers.JSONField(required=False, allow_null=True, default=None)
-    limit_spec = serializers.JSONField(required=False, allow_null=True, default=None)
+    filter = JSONField(required=False, allow_null=True, default=None)
+    aggregations = JSONField(required=False, default=list)  # type: ignore[arg-type]
+    post_aggregations = JSONField(required=False, default=list)  # type: ignore[arg-type]
+    having = JSONField(required=False, allow_null=True, default=None)
+    limit_spec = JSONField(required=False, allow_null=True, default=None)
     descending = serializers.BooleanField(required=False, default=False)
     # Not `Field.context` at run time: see SavedQueryInputSerializer.context.
-    context = serializers.JSONField(required=False, default=dict)  # type: ignore[assignment]
-    extra = serializers.JSONField(required=False, default=dict)
+    context = JSONField(required=False, default=dict)  # type: ignore[assignment]
+    extra = JSONField(required=False, default=dict)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "query" not in attrs and not attrs.get("query_type"):
@@ -174,7 +185,34 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
+    """The site's own errors: Druid's failures, and an invalid definition (with `errors`)."""
+
     error = serializers.CharField()
     detail = serializers.CharField()
     # Hides `Serializer.errors` only for the stubs: DRF's metaclass pops declared fields.
     errors = serializers.DictField(required=False)  # type: ignore[assignment]
+
+
+class DetailSerializer(serializers.Serializer):
+    """DRF's own errors (not logged in, not allowed, not found, throttled): one message."""
+
+    detail = serializers.CharField()
+
+
+# A 400 is the site's error for an invalid definition ({error, detail, errors}), DRF's field
+# errors for a field of the request ({field: [messages]}, nested for list items), DRF's {detail}
+# for a body that is not JSON, or DRF's bare list of messages for a refused query parameter.
+BAD_REQUEST_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string"},
+                "detail": {"type": "string"},
+                "errors": {"type": "object", "additionalProperties": {}},
+            },
+            "additionalProperties": {},
+        },
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}

@@ -9,7 +9,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -25,7 +30,9 @@ from explorer import services
 from explorer.api.permissions import CanChangeSavedQuery
 from explorer.api.renderers import ResultCSVRenderer
 from explorer.api.serializers import (
+    BAD_REQUEST_SCHEMA,
     DatasourceSerializer,
+    DetailSerializer,
     ErrorSerializer,
     ImportSerializer,
     PreviewSerializer,
@@ -41,14 +48,29 @@ from explorer.errors import InvalidDefinition
 from explorer.models import SavedQuery
 from explorer.selectors import query_run_list, saved_query_visible
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid definition or parameter"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in / no token"),
-    404: OpenApiResponse(ErrorSerializer, description="No such object the user may see"),
+_ERROR_RESPONSES = {
+    400: OpenApiResponse(BAD_REQUEST_SCHEMA, description="Invalid definition or parameter"),
+    401: OpenApiResponse(DetailSerializer, description="Not logged in / no token"),
+    403: OpenApiResponse(DetailSerializer, description="Visible, but read-only for this user"),
+    404: OpenApiResponse(DetailSerializer, description="No such object the user may see"),
+    429: OpenApiResponse(DetailSerializer, description="Too many runs; try again later"),
     502: OpenApiResponse(ErrorSerializer, description="Druid rejected the query"),
     503: OpenApiResponse(ErrorSerializer, description="Druid unreachable"),
     504: OpenApiResponse(ErrorSerializer, description="Druid timed out"),
 }
+# Every run reaches Druid, which can refuse, be away, or time out.
+DRUID = (502, 503, 504)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error responses an operation documents (the mapping in ARCHITECTURE.md)."""
+    return {code: _ERROR_RESPONSES[code] for code in codes}
+
+
+_SAVED_QUERY_CHANGE = extend_schema(
+    request=SavedQueryInputSerializer,
+    responses={200: SavedQueryOutputSerializer, **errors(400, 401, 403, 404)},
+)
 
 
 class ResultsThrottle(UserRateThrottle):
@@ -69,6 +91,15 @@ def _granularity(text: str | None) -> Any:
     return text
 
 
+@extend_schema_view(
+    # 400: a search term DRF refuses (a NUL character).
+    list=extend_schema(
+        responses={200: SavedQueryOutputSerializer(many=True), **errors(400, 401, 404)}
+    ),
+    retrieve=extend_schema(responses={200: SavedQueryOutputSerializer, **errors(401, 404)}),
+    partial_update=_SAVED_QUERY_CHANGE,
+    destroy=extend_schema(responses={204: None, **errors(401, 403, 404)}),
+)
 class SavedQueryViewSet(viewsets.ModelViewSet):
     """Saved native Druid queries: list, create, read, change, delete, run."""
 
@@ -105,7 +136,8 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
         )
 
     @extend_schema(
-        request=SavedQueryInputSerializer, responses={201: SavedQueryOutputSerializer, **ERRORS}
+        request=SavedQueryInputSerializer,
+        responses={201: SavedQueryOutputSerializer, **errors(400, 401)},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = SavedQueryInputSerializer(data=request.data)
@@ -113,10 +145,7 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
         saved = services.saved_query_save(owner=request.user, data=dict(serializer.validated_data))
         return self._out(saved, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=SavedQueryInputSerializer,
-        responses={200: SavedQueryOutputSerializer, 403: ErrorSerializer, **ERRORS},
-    )
+    @_SAVED_QUERY_CHANGE
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         saved = self.get_object()
         partial = kwargs.get("partial", False)
@@ -138,7 +167,7 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
             OpenApiParameter("format", str, enum=["json", "csv"]),
             OpenApiParameter("refresh", bool, description="Bypass the cache"),
         ],
-        responses={200: ResultSerializer, **ERRORS},
+        responses={200: ResultSerializer, **errors(400, 401, 404, 429, *DRUID)},
     )
     @action(
         detail=True,
@@ -166,12 +195,20 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
             response["Content-Disposition"] = f'attachment; filename="{saved.slug}-{stamp}.csv"'
         return response
 
-    @extend_schema(responses={200: OpenApiResponse(description="The native Druid query"), **ERRORS})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The native Druid query"),
+            **errors(400, 401, 404),
+        }
+    )
     @action(detail=True, methods=["get"])
     def druid(self, request: Request, slug: str | None = None) -> Response:
         return Response(services.saved_query_druid_json(saved_query=self.get_object()))
 
-    @extend_schema(request=PreviewSerializer, responses={200: ResultSerializer, **ERRORS})
+    @extend_schema(
+        request=PreviewSerializer,
+        responses={200: ResultSerializer, **errors(400, 401, 429, *DRUID)},
+    )
     @action(detail=False, methods=["post"], throttle_classes=[ResultsThrottle])
     def preview(self, request: Request) -> Response:
         serializer = PreviewSerializer(data=request.data)
@@ -185,7 +222,10 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
             definition = data
         return Response(services.definition_run(definition=definition, user=request.user))
 
-    @extend_schema(request=ImportSerializer, responses={201: SavedQueryOutputSerializer, **ERRORS})
+    @extend_schema(
+        request=ImportSerializer,
+        responses={201: SavedQueryOutputSerializer, **errors(400, 401)},
+    )
     @action(detail=False, methods=["post"], url_path="import")
     def import_query(self, request: Request) -> Response:
         serializer = ImportSerializer(data=request.data)
@@ -201,11 +241,11 @@ class DatasourceViewSet(viewsets.ViewSet):
 
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(responses={200: DatasourceSerializer(many=True), **ERRORS})
+    @extend_schema(responses={200: DatasourceSerializer(many=True), **errors(401, *DRUID)})
     def list(self, request: Request) -> Response:
         return Response([{"name": name} for name in services.datasource_list()])
 
-    @extend_schema(responses={200: DatasourceSerializer, **ERRORS})
+    @extend_schema(responses={200: DatasourceSerializer, **errors(401, 404, *DRUID)})
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         detail = services.datasource_detail(name=str(pk))
         if detail is None:
@@ -213,6 +253,9 @@ class DatasourceViewSet(viewsets.ViewSet):
         return Response(detail)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: QueryRunSerializer(many=True), **errors(401, 404)})
+)
 class QueryRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The logged-in user's run history."""
 
@@ -232,12 +275,12 @@ class AuthenticatedRequest(Request):
 class TokenView(APIView):
     """The logged-in user's API token: see it (created on first use), or rotate it."""
 
-    @extend_schema(responses={200: TokenSerializer})
+    @extend_schema(responses={200: TokenSerializer, **errors(401)})
     def get(self, request: AuthenticatedRequest) -> Response:
         token, _ = Token.objects.get_or_create(user=request.user)
         return Response({"token": token.key, "created": token.created})
 
-    @extend_schema(request=None, responses={200: TokenSerializer})
+    @extend_schema(request=None, responses={200: TokenSerializer, **errors(401)})
     def post(self, request: AuthenticatedRequest) -> Response:
         Token.objects.filter(user=request.user).delete()
         token = Token.objects.create(user=request.user)

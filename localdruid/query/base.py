@@ -285,8 +285,8 @@ class Execution:
             timer.start()
         try:
             rows = self.cursor.execute(sql.text, sql.params).fetchall()
-            if self.reason == "cancelled":  # the cancel came just before DuckDB started
-                raise QueryCancelled(f"Query [{self.query_id}] was cancelled")
+            if self.reason is not None:  # interrupted just before DuckDB started
+                self.check()
             return rows
         except duckdb.InterruptException:
             self.check()

@@ -27,6 +27,12 @@ def druid_settings(settings: Any, druid: LocalDruid, edits: str) -> Iterator[Non
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Each test makes its users afresh; the production hasher would spend seconds on them.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def users(db: Any) -> dict[str, User]:
     analysts = Group.objects.create(name="analysts")
