@@ -2404,3 +2404,17 @@ def timestamp_sql(column_sql: str, fmt: str) -> str:
 def parse_timestamp(value: object, fmt: str) -> int | None:
     """timestampSpec parsing of one in-memory value (number or string); None when unparseable."""
     return _timestamp_format(fmt).parse(value)
+
+
+def canonical_iso_sql(column_sql: str) -> str:
+    """DuckDB SQL for the one ISO form most events carry, `2024-01-01T00:00:00(.000)Z`: a short
+    expression that binds in microseconds where the full ISO parser's SQL takes milliseconds.
+    NULL for any other text; where it is not NULL it equals `timestamp_sql(..., "iso")`."""
+    c = f"({column_sql})"
+    digits = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
+    return (
+        f"(CASE WHEN regexp_full_match({c}, '{digits}\\.\\d{{3}}Z') "
+        f"THEN epoch_ms(try_strptime({c}, '%Y-%m-%dT%H:%M:%S.%gZ')) "
+        f"WHEN regexp_full_match({c}, '{digits}Z') "
+        f"THEN epoch_ms(try_strptime({c}, '%Y-%m-%dT%H:%M:%SZ')) END)"
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from localdruid import timeutil
 from tests.localdruid.harness import LocalDruid, inline_task
 
 
@@ -251,3 +252,19 @@ def test_live_segments_are_rolled_up_again_as_they_grow(druid: LocalDruid) -> No
     # 12,000 stored rows pass the compaction threshold: they become 6,000, with nothing lost.
     assert _wait_for(lambda: _totals(druid, "s_grow")["stored"] == 6000)
     assert _totals(druid, "s_grow") == {"stored": 6000, "events": 12000, "added": 24000}
+
+
+def test_iso_timestamps_in_any_form_parse_as_in_batch(druid: LocalDruid) -> None:
+    spec = supervisor("s_iso")
+    spec["spec"]["dataSchema"]["timestampSpec"] = {"column": "ts", "format": "iso"}
+    stream = _start(druid, spec)
+    minute = _now_minute()
+    canonical = timeutil.format_instant(minute + 1234)  # 2026-...T..:..:01.234Z
+    offset = timeutil.format_instant(minute).replace("Z", "+00:00")
+    assert _push(druid, stream, [{"ts": canonical, "page": "a"}])["processed"] == 1
+    # A push mixing forms takes the full ISO parser for all of its rows.
+    mixed = [{"ts": canonical, "page": "b"}, {"ts": offset, "page": "c"}, {"ts": "nope"}]
+    assert _push(druid, stream, mixed) == {"processed": 2, "unparseable": 1, "thrownAway": 0}
+    boundary = druid.query({"queryType": "timeBoundary", "dataSource": "s_iso"})
+    assert boundary[0]["result"]["minTime"] == timeutil.format_instant(minute)
+    assert _totals(druid, "s_iso")["events"] == 3

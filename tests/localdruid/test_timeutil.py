@@ -16,6 +16,7 @@ from localdruid.timeutil import (
     Granularity,
     Period,
     add_period,
+    canonical_iso_sql,
     format_instant,
     format_interval,
     parse_instant,
@@ -589,3 +590,21 @@ def test_unconvertible_timestamp_patterns() -> None:
             timestamp_sql("s", pattern)
         with pytest.raises(ValueError):
             parse_timestamp("2013-01-01", pattern)
+
+
+def test_the_canonical_iso_shortcut_agrees_with_the_full_parser() -> None:
+    con = duckdb.connect()
+    values = [
+        "2026-11-23T04:36:41.234Z", "2026-11-23T04:36:41Z", "1970-01-01T00:00:00.000Z",
+        "2024-02-29T23:59:59.999Z", "0999-01-01T00:00:00Z",
+        # Not the canonical form (or not a time at all): the shortcut says NULL.
+        "2026-02-30T00:00:00Z", "2026-11-23T04:36:41.2Z", "2026-11-23T05:36:41+01:00",
+        "2026-11-23T24:00:00Z", "2026-11-23", "1795408601234", "",
+    ]  # fmt: skip
+    for value in values:
+        literal = "'" + value + "'"
+        fast = con.execute(f"SELECT {canonical_iso_sql(literal)}").fetchone()
+        full = con.execute(f"SELECT {timestamp_sql(literal, 'iso')}").fetchone()
+        assert fast is not None and full is not None
+        assert fast[0] is None or fast[0] == full[0], value
+        assert (fast[0] is not None) == (values.index(value) < 5), value
