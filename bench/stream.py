@@ -396,7 +396,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "goes under /tmp and is removed at the end."
     )
     parser.add_argument("--pushers", type=int, default=4, help="concurrent pushers (default 4)")
-    parser.add_argument("--batch", type=int, default=1000, help="events per push (default 1000)")
+    parser.add_argument("--batch", type=int, default=5000, help="events per push (default 5000)")
     parser.add_argument(
         "--duration", type=float, default=30, help="seconds of timed pushing per side (default 30)"
     )

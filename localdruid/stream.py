@@ -22,7 +22,12 @@ from localdruid.storage import Store
 SUPERVISOR_TYPE = "localdruid"
 _BATCH_FIELD = "__localdruid_push"  # tags each event with its push within a group commit
 MAINTAIN_SECONDS = 1.0
-COMPACT_MIN_ROWS = 10_000  # a realtime segment is rolled up again each time it doubles past this
+# A live realtime segment is rolled up again once it has 10,000 rows and then each time it grows
+# fourfold, as long as that pays: a roll-up that merged under a tenth of the rows is the last
+# before handoff (the rows hardly repeat, so redoing it would cost much and save little).
+COMPACT_MIN_ROWS = 10_000
+COMPACT_GROWTH = 4
+COMPACT_WORTHWHILE = 0.9
 HANDOFF_DELAY_MS = 10 * 60_000  # with no late-message period, a chunk closes 10 min after its end
 log = logging.getLogger("localdruid.stream")
 _STAT_KEYS = ("processed", "unparseable", "thrownAway")
@@ -61,9 +66,9 @@ def _task(schema: dict[str, Any], data: str, window: tuple[int, int] | None) -> 
     })  # fmt: skip
 
 
-def parse_events(body: bytes) -> tuple[list[dict[str, Any]], int]:
-    """Events from a JSON array, one JSON object, or newline-delimited JSON; and how many
-    lines or items were not JSON objects."""
+def parse_events(body: bytes) -> tuple[list[str], int]:
+    """Events from a JSON array, one JSON object, or newline-delimited JSON, each as the JSON text
+    of an object; and how many lines or items were not JSON objects."""
     text = body.decode("utf-8", "replace").strip()
     if not text:
         return [], 0
@@ -73,11 +78,12 @@ def parse_events(body: bytes) -> tuple[list[dict[str, Any]], int]:
         whole = None
     else:
         items = whole if isinstance(whole, list) else [whole]
-        good = [item for item in items if isinstance(item, dict)]
+        good = [json.dumps(item) for item in items if isinstance(item, dict)]
         return good, len(items) - len(good)
     events, bad = [], 0
     for line in text.splitlines():
-        if not line.strip():
+        line = line.strip()
+        if not line:
             continue
         try:
             item = json.loads(line)
@@ -85,17 +91,25 @@ def parse_events(body: bytes) -> tuple[list[dict[str, Any]], int]:
             bad += 1
             continue
         if isinstance(item, dict):
-            events.append(item)
+            events.append(line)  # its own text: checked, not parsed again nor re-serialized
         else:
             bad += 1
     return events, bad
+
+
+def _tagged(event: str, batch: int) -> str:
+    """An event's JSON text with the number of its push in the group added as a first field."""
+    if _BATCH_FIELD in event:  # unlikely: a field of that name; replace it properly
+        return json.dumps({**json.loads(event), _BATCH_FIELD: batch})
+    rest = event[1:].lstrip()
+    return f'{{"{_BATCH_FIELD}":{batch}' + ("}" if rest.startswith("}") else "," + rest)
 
 
 @dataclass
 class _Push:
     """One push waiting for its group's load."""
 
-    events: list[dict[str, Any]]
+    events: list[str]  # JSON texts of objects
     malformed: int
     counts: dict[str, int] | None = None
     error: BaseException | None = None
@@ -120,7 +134,8 @@ class Supervisors:
         self._batching = threading.Condition()
         self._pending: dict[str, list[_Push]] = {}
         self._loading: set[str] = set()
-        self._compacted: dict[int, int] = {}  # segment id -> its rows after its last compaction
+        # segment id -> (its rows after its last compaction, whether another one may pay)
+        self._compacted: dict[int, tuple[int, bool]] = {}
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._maintain, name="handoff", daemon=True)
@@ -239,11 +254,7 @@ class Supervisors:
     def _load(self, doc: dict[str, Any], batch: list[_Push]) -> None:
         """Load a group of pushes in one ingestion and hand each its own counts; the stream's
         counts are written in the same transaction as its rows."""
-        lines = [
-            json.dumps({**event, _BATCH_FIELD: k})
-            for k, item in enumerate(batch)
-            for event in item.events
-        ]
+        lines = [_tagged(event, k) for k, item in enumerate(batch) for event in item.events]
         counted: dict[str, Any] = {}
 
         def count(per_push: dict[str, RowStats]) -> dict[str, Any]:
@@ -279,7 +290,20 @@ class Supervisors:
                     tag=_BATCH_FIELD,
                     before_commit=lambda cur: self._save(count(loader.batch_stats), cur),
                 )
-                loader.run()
+                try:
+                    loader.run()
+                except duckdb.InvalidInputException as exc:
+                    if "duplicate key" not in str(exc):
+                        raise
+                    # Druid's JSON reader lets a repeated key's last value win; DuckDB's refuses
+                    # the object, so this group goes again with every event re-serialized.
+                    lines = [
+                        _tagged(json.dumps(json.loads(event)), k)
+                        for k, item in enumerate(batch)
+                        for event in item.events
+                    ]
+                    loader.spec = _task(doc["dataSchema"], "\n".join(lines), window)
+                    loader.run()
                 if not counted:  # nothing was published, so nothing was saved either
                     self._save(count(loader.batch_stats))
             else:
@@ -325,13 +349,13 @@ class Supervisors:
                     continue
                 grace = doc["late"] if doc["late"] is not None else HANDOFF_DELAY_MS
                 seal = segment.end + grace <= now or doc["state"] != "RUNNING"
-                grown = segment.num_rows >= max(
-                    COMPACT_MIN_ROWS, 2 * self._compacted.get(segment.id, 0)
-                )
-                if seal or (segment.rollup and grown):
+                last, pays = self._compacted.get(segment.id, (0, True))
+                grown = segment.num_rows >= max(COMPACT_MIN_ROWS, COMPACT_GROWTH * last)
+                if seal or (segment.rollup and pays and grown):
                     rows = compact_segment(self.store, ds.name, segment.id, seal=seal)
                     if rows is not None:
-                        self._compacted[segment.id] = rows
+                        pays = rows <= COMPACT_WORTHWHILE * segment.num_rows
+                        self._compacted[segment.id] = (rows, pays)
 
     def close(self) -> None:
         self._stopping.set()

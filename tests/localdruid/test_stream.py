@@ -268,3 +268,16 @@ def test_iso_timestamps_in_any_form_parse_as_in_batch(druid: LocalDruid) -> None
     boundary = druid.query({"queryType": "timeBoundary", "dataSource": "s_iso"})
     assert boundary[0]["result"]["minTime"] == timeutil.format_instant(minute)
     assert _totals(druid, "s_iso")["events"] == 3
+
+
+def test_a_repeated_key_takes_its_last_value_as_in_druid(druid: LocalDruid) -> None:
+    stream = _start(druid, supervisor("s_dup"))
+    minute = _now_minute()
+    lines = [f'{{"ts": {minute}, "page": "first", "page": "last", "added": 1}}']
+    lines += [json.dumps({"ts": minute, "page": "other", "added": 2})]
+    assert _push(druid, stream, "\n".join(lines))["processed"] == 2
+    pages = druid.query({
+        "queryType": "topN", "dataSource": "s_dup", "intervals": ["2000/2100"],
+        "granularity": "all", "dimension": "page", "metric": "added", "threshold": 5,
+        "aggregations": [{"type": "longSum", "name": "added", "fieldName": "added"}]})  # fmt: skip
+    assert pages[0]["result"] == [{"page": "other", "added": 2}, {"page": "last", "added": 1}]
