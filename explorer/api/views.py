@@ -114,6 +114,8 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[SavedQuery]:
         queries = saved_query_visible(user=self.request.user)
+        if self.action in ("results", "druid"):
+            queries = queries.prefetch_related(None)  # running a query never reads its tags
         params = self.request.query_params
         if params.get("tag"):
             queries = queries.filter(tags__name=params["tag"])
