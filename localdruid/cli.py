@@ -76,7 +76,8 @@ def _request(url: str, body: Any = None, method: str | None = None) -> Any:
         return json.loads(resp.read() or b"null")
 
 
-def _error_text(exc: urllib.error.HTTPError) -> str:
+def error_text(exc: urllib.error.HTTPError) -> str:
+    """Druid's error message from an error answer, for a one-line CLI message."""
     try:
         body = json.loads(exc.read())
         return str(body.get("errorMessage") or body.get("error") or body)
@@ -140,7 +141,7 @@ def _ingest(args: argparse.Namespace) -> int:
     try:
         doc = ingest(args.url.rstrip("/"), task, progress=not args.quiet)
     except urllib.error.HTTPError as exc:
-        print(f"error: the server refused the task: {_error_text(exc)}", file=sys.stderr)
+        print(f"error: the server refused the task: {error_text(exc)}", file=sys.stderr)
         return 1
     except urllib.error.URLError as exc:
         print(f"error: cannot reach localdruid at {args.url}: {exc.reason}", file=sys.stderr)

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from localdruid import auth, timeutil
+from localdruid.cli import error_text
 
 HOUR = timeutil.HOUR
 DAY = timeutil.DAY
@@ -856,7 +857,7 @@ def _live(
                 stream = None
                 continue
             if exc.code < 500:
-                print(f"error: the server refused the events: {_error_text(exc)}", file=sys.stderr)
+                print(f"error: the server refused the events: {error_text(exc)}", file=sys.stderr)
                 return 1
             failures = _retry_later(failures, f"push failed with HTTP {exc.code}", stop, deadline)
             continue
@@ -889,14 +890,6 @@ def _retry_later(failures: int, reason: str, stop: threading.Event, deadline: fl
     return failures + 1
 
 
-def _error_text(exc: urllib.error.HTTPError) -> str:
-    try:
-        body = json.loads(exc.read())
-        return str(body.get("errorMessage") or body.get("error") or body)
-    except ValueError:
-        return str(exc)
-
-
 def _generate(args: argparse.Namespace) -> int:
     try:
         auth.credentials_from_env()
@@ -915,7 +908,7 @@ def _generate(args: argparse.Namespace) -> int:
                 try:
                     code, since = _backfill(args, rng, stop.event)
                 except urllib.error.HTTPError as exc:
-                    print(f"error: the server refused the backfill: {_error_text(exc)}",
+                    print(f"error: the server refused the backfill: {error_text(exc)}",
                           file=sys.stderr)  # fmt: skip
                     return 1
                 except (urllib.error.URLError, OSError) as exc:
