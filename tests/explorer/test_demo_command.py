@@ -25,7 +25,7 @@ def _env(tmp_path: Path, druid_port: int) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'site.sqlite3'}",  # no var/ yet
         "DRUID_URL": f"http://127.0.0.1:{druid_port}",
         "DJANGO_SETTINGS_MODULE": "druidsite.settings",
     }
@@ -41,7 +41,7 @@ def _demo(tmp_path: Path, druid_port: int, *args: str) -> subprocess.Popen[str]:
 
 
 def _rows(tmp_path: Path) -> dict[str, int]:
-    with sqlite3.connect(tmp_path / "site.sqlite3") as db:
+    with sqlite3.connect(tmp_path / "var" / "site.sqlite3") as db:
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
