@@ -305,6 +305,9 @@ def _engine_message(exc: Exception) -> str:
     return text.replace("Invalid Input Error: ", "").replace("Conversion Error: ", "")
 
 
+LONG_MAX = 2**63 - 1
+
+
 def context_timeout(spec: Spec) -> int:
     context = spec.raw("context", {})
     if not isinstance(context, dict):
@@ -313,9 +316,12 @@ def context_timeout(spec: Spec) -> int:
     if value is None:
         return DEFAULT_TIMEOUT_MS
     try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
+        timeout = int(value)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"context.timeout must be a number, got [{value}]") from None
+    if timeout > LONG_MAX:  # Druid reads it as a Java long
+        raise InvalidInput(f"context.timeout [{value}] is out of range for a long")
+    return max(timeout, 0)
 
 
 def context_flag(spec: Spec, key: str, default: bool = False) -> bool:

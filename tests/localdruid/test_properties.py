@@ -145,6 +145,8 @@ QUERIES = settings(
 @given(query=st.one_of(near_valid_queries(), near_valid_queries(), queries()))
 @example(query=timeseries("edits", granularity={"type": "period", "period": "PT0S"}))
 @example(query={"queryType": "topN", "dataSource": "edits", "threshold": 10**30})
+@example(query={**timeseries("edits"), "context": {"timeout": 10**400}})
+@example(query={**timeseries("edits"), "context": {"timeout": 1e300}})
 def test_random_queries_get_an_answer_or_a_druid_error(
     druid: LocalDruid, edits: str, query: dict[str, Any]
 ) -> None:
