@@ -64,15 +64,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _request(url: str, body: Any = None, method: str | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
+def request(url: str, data: bytes | None = None, timeout: float = 30) -> Any:
+    """GET, or POST the given JSON bytes, with the environment's credentials; the JSON answer."""
     req = urllib.request.Request(
         url,
         data=data,
-        method=method or ("POST" if data else "GET"),
+        method="POST" if data is not None else "GET",
         headers={"Content-Type": "application/json", **auth.authorization_headers()},
     )
-    with urllib.request.urlopen(req, timeout=30) as resp:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"null")
 
 
@@ -103,7 +103,7 @@ def ingest(url: str, task: dict[str, Any], *, progress: bool = True) -> dict[str
     """Submit a task and follow it to the end, drawing a progress bar; returns the final status."""
     from tqdm import tqdm
 
-    task_id = _request(f"{url}/druid/indexer/v1/task", task)["task"]
+    task_id = request(f"{url}/druid/indexer/v1/task", json.dumps(task).encode())["task"]
     bar = tqdm(
         total=100,
         unit="%",
@@ -113,7 +113,7 @@ def ingest(url: str, task: dict[str, Any], *, progress: bool = True) -> dict[str
     )
     try:
         while True:
-            doc = _request(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
+            doc = request(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
             phase = doc.get("progress", {})
             bar.set_description_str(str(phase.get("phase", "")))
             bar.n = round(100 * float(phase.get("fraction", 0)), 1)
@@ -150,7 +150,7 @@ def _ingest(args: argparse.Namespace) -> int:
     if status["status"] != "SUCCESS":
         print(f"task {status['id']} FAILED: {status.get('errorMsg')}", file=sys.stderr)
         return 1
-    reports = _request(
+    reports = request(
         f"{args.url.rstrip('/')}/druid/indexer/v1/task/{urllib.parse.quote(status['id'])}/reports"
     )
     stats = reports["ingestionStatsAndErrors"]["payload"]["rowStats"]["buildSegments"]

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from localdruid import auth, timeutil
-from localdruid.cli import error_text
+from localdruid.cli import error_text, request
 
 HOUR = timeutil.HOUR
 DAY = timeutil.DAY
@@ -651,27 +651,16 @@ def backfill_slices(start_ms: int, end_ms: int, rate: float) -> list[tuple[int, 
 # Talking to the server
 
 
-def _http(url: str, data: bytes | None = None, timeout: float = 30) -> Any:
-    req = urllib.request.Request(
-        url,
-        data=data,
-        method="POST" if data is not None else "GET",
-        headers={"Content-Type": "application/json", **auth.authorization_headers()},
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return json.loads(resp.read() or b"null")
-
-
 def supervisor_ensure(url: str, kind: str, *, datasource: str | None = None) -> str:
     """Declare the stream; re-posting the same spec is harmless and keeps its counts."""
     body = json.dumps(supervisor_spec(kind, datasource=datasource)).encode()
-    return str(_http(f"{url}/druid/indexer/v1/supervisor", body, timeout=10)["id"])
+    return str(request(f"{url}/druid/indexer/v1/supervisor", body, timeout=10)["id"])
 
 
 def datasource_min_time(url: str, datasource: str) -> int | None:
     """The datasource's earliest event time (epoch ms), or None when it holds no data."""
     body = json.dumps({"queryType": "timeBoundary", "dataSource": datasource, "bound": "minTime"})
-    result = _http(f"{url}/druid/v2/", body.encode())
+    result = request(f"{url}/druid/v2/", body.encode())
     if not result:
         return None
     return timeutil.parse_instant(result[0]["result"]["minTime"])
@@ -680,14 +669,14 @@ def datasource_min_time(url: str, datasource: str) -> int | None:
 def task_submit(url: str, task: dict[str, Any]) -> str:
     """Queue an ingestion task; the server runs its tasks one at a time, in order."""
     return str(
-        _http(f"{url}/druid/indexer/v1/task", json.dumps(task).encode(), timeout=120)["task"]
+        request(f"{url}/druid/indexer/v1/task", json.dumps(task).encode(), timeout=120)["task"]
     )
 
 
 def task_wait(url: str, task_id: str) -> dict[str, Any]:
     """Poll a task until it ends; returns its final status document."""
     while True:
-        doc = _http(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
+        doc = request(f"{url}/druid/indexer/v1/task/{urllib.parse.quote(task_id)}/status")
         if doc["status"]["status"] != "RUNNING":
             return dict(doc)
         time.sleep(0.1)
@@ -696,7 +685,7 @@ def task_wait(url: str, task_id: str) -> dict[str, Any]:
 def events_push(url: str, datasource: str, events: list[dict[str, Any]]) -> dict[str, int]:
     """Send events as newline-delimited JSON; returns the server's row counts once committed."""
     data = "\n".join(map(json.dumps, events)).encode()
-    return dict(_http(f"{url}/localdruid/v1/push/{urllib.parse.quote(datasource)}", data, 10))
+    return dict(request(f"{url}/localdruid/v1/push/{urllib.parse.quote(datasource)}", data, 10))
 
 
 # ------------------------------------------------------------------------------------------------
