@@ -183,6 +183,28 @@ def test_killed_and_restarted_with_a_query_in_flight(
     assert _added(back) == TOTAL_ADDED and back.json()["meta"]["cached"] is False
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read the whole request: closing with unread bytes would make the kernel answer with a
+    reset, which the client rightly reports as unreachable (503), not as a bad answer."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 @pytest.fixture
 def raw_server() -> Iterator[tuple[str, list[bytes]]]:
     """Fault injection: answers every connection with the next bytes the test queued."""
@@ -198,7 +220,7 @@ def raw_server() -> Iterator[tuple[str, list[bytes]]]:
             except OSError:
                 return
             with conn:
-                conn.recv(65536)
+                _read_request(conn)
                 conn.sendall(replies.pop(0) if replies else b"")
 
     threading.Thread(target=serve, daemon=True).start()
