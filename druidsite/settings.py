@@ -89,6 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
 CACHES = {"default": env.cache("CACHE_URL", default="locmem://")}
+# A cached answer's run-log row is written in a batch this long after it (explorer/runlog.py);
+# 0 writes each row at once, in the request.
+RUN_LOG_DELAY_SECONDS = env.float("RUN_LOG_DELAY_SECONDS", default=0.5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,7 +165,7 @@ DRUID_TIMEOUT_MS = env.int("DRUID_TIMEOUT_MS", default=30_000)
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous requests answer 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "explorer.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

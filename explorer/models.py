@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from explorer.definitions import definition_errors, definition_of
 
@@ -125,7 +126,8 @@ class QueryRun(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="query_runs"
     )
-    started = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the run began; set when the row is made, since a cache hit's row is written later.
+    started = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     druid_query = models.JSONField()
     duration_ms = models.PositiveIntegerField(default=0)
     rows = models.PositiveIntegerField(default=0)

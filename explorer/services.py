@@ -3,7 +3,6 @@ the writes on saved queries. The API, pages, admin preview and commands all call
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -18,6 +17,7 @@ from explorer import client, intervals, results
 from explorer.definitions import definition_errors, definition_from_druid, definition_of, druid_json
 from explorer.errors import DruidError, InvalidDefinition
 from explorer.models import QueryRun, SavedQuery, Tag
+from explorer.runlog import run_log
 
 CACHE_PREFIX = "explorer:result:"
 
@@ -33,7 +33,7 @@ class Overrides:
 
 
 def _apply(definition: dict[str, Any], overrides: Overrides) -> dict[str, Any]:
-    changed = copy.deepcopy(definition)
+    changed = dict(definition)  # overrides replace whole fields; nested values are not changed
     if overrides.interval is not None:
         changed["interval"] = overrides.interval
     if overrides.granularity is not None:
@@ -110,7 +110,10 @@ def definition_run(
             cache.set(key, (table, druid_ms), cache_ttl)
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.rows, run.cached = len(table["rows"]), cached is not None
-    run.save()
+    if cached is not None:
+        run_log.add(run)  # written in the next batch: run_id is null until then
+    else:
+        run.save()
     return {
         **table,
         "meta": {

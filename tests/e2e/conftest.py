@@ -18,7 +18,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.explorer.conftest import druid_settings, users  # noqa: F401  (shared fixtures)
+from tests.explorer.conftest import (  # noqa: F401  (shared fixtures)
+    _run_log_at_once,
+    druid_settings,
+    users,
+)
 from tests.localdruid.harness import LocalDruid, inline_task
 
 CHROMIUM = "/usr/bin/chromium"

@@ -28,6 +28,13 @@ def druid_settings(settings: Any, druid: LocalDruid, edits: str) -> Iterator[Non
 
 
 @pytest.fixture(autouse=True)
+def _run_log_at_once(settings: Any) -> None:
+    # Tests read the run log right after a run: cache hits' rows are written by the request.
+    # The batched writer has its own tests (test_runlog.py).
+    settings.RUN_LOG_DELAY_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     # Each test makes its users afresh; the production hasher would spend seconds on them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

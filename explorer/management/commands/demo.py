@@ -34,6 +34,8 @@ class Child:
     name: str
     proc: subprocess.Popen[str]
     live: threading.Event = field(default_factory=threading.Event)
+    # runserver stops cleanly (writing its queued run-log rows) on Ctrl-C, not on SIGTERM.
+    stop_signal: int = signal.SIGTERM
 
 
 def _healthy(url: str) -> bool:
@@ -128,7 +130,7 @@ class Command(BaseCommand):
             f"created, dashboard {'created' if seed.dashboard_created else 'already there'}"
         )
 
-    def _spawn(self, name: str, cmd: list[str]) -> Child:
+    def _spawn(self, name: str, cmd: list[str], stop_signal: int = signal.SIGTERM) -> Child:
         proc = subprocess.Popen(
             cmd,
             cwd=settings.BASE_DIR,
@@ -139,7 +141,7 @@ class Command(BaseCommand):
             env={**os.environ, "PYTHONUNBUFFERED": "1", **_localdruid_auth_env()},
             start_new_session=True,  # Ctrl-C reaches only this command, which stops them in order
         )
-        child = Child(name, proc)
+        child = Child(name, proc, stop_signal=stop_signal)
         threading.Thread(target=self._relay, args=(child,), daemon=True).start()
         self.children.append(child)
         return child
@@ -205,6 +207,7 @@ class Command(BaseCommand):
         child = self._spawn(
             "site",
             [sys.executable, "manage.py", "runserver", addr, "--noreload", "--skip-checks"],
+            stop_signal=signal.SIGINT,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -254,7 +257,7 @@ class Command(BaseCommand):
         # In reverse order of start: the site and the generators, then localdruid they use.
         for child in reversed(self.children):
             if child.proc.poll() is None:
-                child.proc.terminate()  # each of them shuts down cleanly on SIGTERM
+                child.proc.send_signal(child.stop_signal)  # each of them then shuts down cleanly
                 try:
                     child.proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
