@@ -73,6 +73,63 @@ def compile_definition(
     return druid_json(definition, interval=window.iso()), window
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A result found in the cache, not yet logged or returned."""
+
+    query: dict[str, Any]
+    window: intervals.Window
+    table: dict[str, Any]
+    druid_ms: int
+    started: float  # time.monotonic() when the lookup began
+
+
+def _lookup(
+    query: dict[str, Any], window: intervals.Window, cache_ttl: int, started: float
+) -> Hit | None:
+    cached = cache.get(_cache_key(query)) if cache_ttl > 0 else None
+    if cached is None:
+        return None
+    table, druid_ms = cached
+    return Hit(query, window, table, druid_ms, started)
+
+
+def _result(
+    table: dict[str, Any], query: dict[str, Any], window: intervals.Window, run: QueryRun,
+    druid_ms: int,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        **table,
+        "meta": {
+            "druid_query": query,
+            "interval": window.iso(),
+            "duration_ms": run.duration_ms,
+            "druid_duration_ms": druid_ms,
+            "cached": run.cached,
+            "run_at": run.started.isoformat(),
+            "run_id": run.pk,
+        },
+    }
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if user and user.is_authenticated else None
+
+
+def hit_result(hit: Hit, *, user: Any, saved_query: SavedQuery | None) -> dict[str, Any]:
+    """Log a cache hit as a run and return its result: {columns, rows, meta}."""
+    run = QueryRun(
+        saved_query=saved_query,
+        user=_user_or_none(user),
+        druid_query=hit.query,
+        duration_ms=int((time.monotonic() - hit.started) * 1000),
+        rows=len(hit.table["rows"]),
+        cached=True,
+    )
+    run_log.add(run)  # written in the next batch: run_id is null until then
+    return _result(hit.table, hit.query, hit.window, run, hit.druid_ms)
+
+
 def definition_run(
     *,
     definition: dict[str, Any],
@@ -87,45 +144,34 @@ def definition_run(
     query, window = compile_definition(
         definition, now=now, overrides=overrides, cache_ttl=cache_ttl
     )
-    key = _cache_key(query)
     started = time.monotonic()
-    cached = None if refresh or cache_ttl <= 0 else cache.get(key)
-    run = QueryRun(
-        saved_query=saved_query,
-        user=user if user and user.is_authenticated else None,
-        druid_query=query,
-    )
-    if cached is not None:
-        table, druid_ms = cached
-    else:
-        try:
-            table = results.normalize(query, client.druid_query(query))
-        except DruidError as exc:
-            run.duration_ms = int((time.monotonic() - started) * 1000)
-            run.status, run.error = exc.status_code, str(exc.detail)
-            run.save()
-            raise
-        druid_ms = int((time.monotonic() - started) * 1000)
-        if cache_ttl > 0:
-            cache.set(key, (table, druid_ms), cache_ttl)
-    run.duration_ms = int((time.monotonic() - started) * 1000)
-    run.rows, run.cached = len(table["rows"]), cached is not None
-    if cached is not None:
-        run_log.add(run)  # written in the next batch: run_id is null until then
-    else:
+    hit = None if refresh else _lookup(query, window, cache_ttl, started)
+    if hit is not None:
+        return hit_result(hit, user=user, saved_query=saved_query)
+    run = QueryRun(saved_query=saved_query, user=_user_or_none(user), druid_query=query)
+    try:
+        table = results.normalize(query, client.druid_query(query))
+    except DruidError as exc:
+        run.duration_ms = int((time.monotonic() - started) * 1000)
+        run.status, run.error = exc.status_code, str(exc.detail)
         run.save()
-    return {
-        **table,
-        "meta": {
-            "druid_query": query,
-            "interval": window.iso(),
-            "duration_ms": run.duration_ms,
-            "druid_duration_ms": druid_ms,
-            "cached": cached is not None,
-            "run_at": run.started.isoformat(),
-            "run_id": run.pk,
-        },
-    }
+        raise
+    druid_ms = int((time.monotonic() - started) * 1000)
+    if cache_ttl > 0:
+        cache.set(_cache_key(query), (table, druid_ms), cache_ttl)
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.rows = len(table["rows"])
+    run.save()
+    return _result(table, query, window, run, druid_ms)
+
+
+def saved_query_hit(*, saved_query: SavedQuery, now: datetime | None = None) -> Hit | None:
+    """The saved query's result if the cache has it now, with no override; nothing is logged
+    until `hit_result` (the results endpoint's fast path, explorer/api/fastpath.py)."""
+    query, window = compile_definition(
+        definition_of(saved_query), now=now, cache_ttl=saved_query.cache_ttl
+    )
+    return _lookup(query, window, saved_query.cache_ttl, time.monotonic())
 
 
 def saved_query_run(

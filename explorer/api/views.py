@@ -27,6 +27,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from explorer import services
+from explorer.api import fastpath
 from explorer.api.permissions import CanChangeSavedQuery
 from explorer.api.renderers import ResultCSVRenderer
 from explorer.api.serializers import (
@@ -124,6 +125,18 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
         if params.get("datasource"):
             queries = queries.filter(datasource=params["datasource"])
         return queries
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # A plain GET of a cached result is answered before DRF's machinery; anything else, and
+        # every refusal, is answered below in full (explorer/api/fastpath.py).
+        if self.action_map.get(request.method.lower()) == "results":
+            answer = fastpath.cached_results(
+                request, slug=kwargs["slug"], throttle=ResultsThrottle()
+            )
+            if answer is not None:
+                self.headers = {}
+                return answer
+        return super().dispatch(request, *args, **kwargs)
 
     def get_object(self) -> SavedQuery:
         if self.action not in self.read_actions:
