@@ -35,8 +35,15 @@ def main() -> int:
         print(f"error: no corpus runner at {runner}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="localdruid-corpus-") as scratch:
-        # The corpus's specs read their input files from the corpus's data directory.
-        server = LocalDruid(Path(scratch) / "data", allow_dirs=[args.corpus]).start()
+        # The corpus's specs read their input files from the corpus's data directory; its
+        # reindex specs were written for Druid's integration-test cluster, which ignores their
+        # timestampSpec when reading a datasource (ignoreTimestampSpecForDruidInputSource).
+        server = LocalDruid(
+            Path(scratch) / "data",
+            None,
+            "--ignore-timestamp-spec-for-druid-input-source",
+            allow_dirs=[args.corpus],
+        ).start()
         try:
             done = subprocess.run(
                 [sys.executable, str(runner), server.url, *args.runner_args], check=False

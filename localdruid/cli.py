@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         allowed_dirs=allowed,
         credentials=credentials,
+        ignore_druid_timestamp_spec=args.ignore_timestamp_spec_for_druid_input_source,
     )
     print(
         f"localdruid serving {Path(args.data_dir).resolve()} on http://{args.host}:{args.port}"
@@ -86,9 +87,17 @@ def error_text(exc: urllib.error.HTTPError) -> str:
 
 
 def resolve_local_paths(task: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make a local input source's relative paths relative to the spec file, not the server."""
-    source = task.get("spec", {}).get("ioConfig", {}).get("inputSource", {})
-    if isinstance(source, dict) and source.get("type") == "local":
+    """Make a local input source's relative paths (a combining source's delegates' too) relative
+    to the spec file, not the server."""
+    pending = [task.get("spec", {}).get("ioConfig", {}).get("inputSource", {})]
+    while pending:
+        source = pending.pop()
+        if not isinstance(source, dict):
+            continue
+        if source.get("type") == "combining" and isinstance(source.get("delegates"), list):
+            pending.extend(source["delegates"])
+        if source.get("type") != "local":
+            continue
         if isinstance(source.get("baseDir"), str) and not os.path.isabs(source["baseDir"]):
             source["baseDir"] = str((base / source["baseDir"]).resolve())
         if isinstance(source.get("files"), list):
@@ -211,12 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a directory `local` input sources may read, besides the data directory "
         f"(repeatable; also {ALLOWED_DIRS_ENV}, separated by '{os.pathsep}')",
     )
+    serve.add_argument(
+        "--ignore-timestamp-spec-for-druid-input-source",
+        action="store_true",
+        help="rows read by the `druid` input source keep their __time whatever the task's "
+        "timestampSpec says, like Druid's druid.indexer.task."
+        "ignoreTimestampSpecForDruidInputSource (the behaviour of Druid 0.19 and earlier)",
+    )
     serve.set_defaults(func=_serve)
 
     ing = sub.add_parser(
         "ingest",
         help="submit an ingestion spec and follow it",
-        description="Submit a Druid native batch ingestion spec (index or index_parallel) to a "
+        description="Submit a Druid native batch task (index, index_parallel or compact) to a "
         "running server, draw a progress bar until the task ends, and print its row counts. "
         "Relative paths of a local input source are taken relative to the spec file. "
         f"Sends basic auth credentials from {auth.USERNAME_ENV} and {auth.PASSWORD_ENV} "

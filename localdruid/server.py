@@ -49,11 +49,14 @@ class Engine:
         host: str = "127.0.0.1:8082",
         memory_limit: str = "",
         allowed_dirs: Sequence[Path] = (),
+        ignore_druid_timestamp_spec: bool = False,
     ) -> None:
         self.store = Store(data_dir, memory_limit=memory_limit)
         # Local input sources read only under the data directory and the directories allowed.
         self.allowed_dirs = [data_dir.resolve(), *(Path(d).resolve() for d in allowed_dirs)]
-        self.tasks = TaskManager(self.store, self.allowed_dirs)
+        self.tasks = TaskManager(
+            self.store, self.allowed_dirs, ignore_druid_timestamp_spec=ignore_druid_timestamp_spec
+        )
         self.streams = Supervisors(self.store)
         self.queries = QueryRegistry()
         self.host = host
@@ -294,10 +297,17 @@ def create_app(
     *,
     allowed_dirs: Sequence[Path] = (),
     credentials: tuple[str, str] | None = None,
+    ignore_druid_timestamp_spec: bool = False,
 ) -> tuple[ASGIApp, Engine]:
     """The application and its engine; with credentials, every path but the health check
     asks for them (checked after the path is normalized, so `//status/health/` is open too)."""
-    engine = Engine(data_dir, host=host, memory_limit=memory_limit, allowed_dirs=allowed_dirs)
+    engine = Engine(
+        data_dir,
+        host=host,
+        memory_limit=memory_limit,
+        allowed_dirs=allowed_dirs,
+        ignore_druid_timestamp_spec=ignore_druid_timestamp_spec,
+    )
     app: ASGIApp = build_app(engine)
     if credentials is not None:
         app = BasicAuth(app, credentials, host)

@@ -15,7 +15,7 @@ import duckdb
 from localdruid import timeutil
 from localdruid.errors import DruidError, InvalidInput, NotFound
 from localdruid.ingest.load import Loader, RowStats, compact_segment
-from localdruid.ingest.spec import IngestSpec, parse_task
+from localdruid.ingest.spec import IngestSpec, parse_index_task
 from localdruid.jsonspec import Spec
 from localdruid.storage import Store
 
@@ -55,7 +55,7 @@ def _task(schema: dict[str, Any], data: str, window: tuple[int, int] | None) -> 
     granularity = schema.setdefault("granularitySpec", {})
     if window is not None:
         granularity["intervals"] = [timeutil.format_interval(*window)]
-    return parse_task({
+    return parse_index_task({
         "type": "index_parallel",
         "spec": {
             "dataSchema": schema,

@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,9 @@ import duckdb
 
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
-from localdruid.ingest.reader import Reader, input_files
-from localdruid.ingest.spec import IngestSpec
+from localdruid.ingest.compact import compaction_plan
+from localdruid.ingest.reader import DatasourceReader, Reader, input_files
+from localdruid.ingest.spec import CompactionSpec, IngestSpec
 from localdruid.jsonspec import Spec
 from localdruid.query.columns import ColumnRef
 from localdruid.query.filters import compile_filter
@@ -91,11 +92,19 @@ _NUMERIC_METRICS = {
 }
 
 
-def plan_metric(value: Any, text: Callable[[str], str], path: str) -> MetricPlan:
-    """How one metricsSpec aggregator is computed from input columns (given as text SQL)."""
+def plan_metric(
+    value: Any, text: Callable[[str], str], path: str, stored: Collection[str] = ()
+) -> MetricPlan:
+    """How one metricsSpec aggregator is computed from input columns (given as text SQL).
+    `stored` names input columns holding a datasource's stored hyperUnique values, not text."""
     spec = Spec(value, path)
     kind = spec.type()
     name = spec.str("name")
+    if spec.has("fieldName") and spec.str("fieldName") in stored and kind != "hyperUnique":
+        raise Unsupported(
+            f"{path}: metric type [{kind}] over the stored sketch column "
+            f"[{spec.str('fieldName')}] is not supported by localdruid"
+        )
     if kind == "count":
         return MetricPlan(
             name, "LONG", Sql("count(*)"), Sql("CAST(1 AS BIGINT)"), {"type": "count", "name": name}
@@ -113,6 +122,15 @@ def plan_metric(value: Any, text: Callable[[str], str], path: str) -> MetricPlan
     if kind == "hyperUnique":
         field = text(spec.str("fieldName"))
         agg = {"type": "hyperUnique", "name": name, "fieldName": spec.str("fieldName")}
+        if spec.str("fieldName") in stored:
+            # Druid's hyperUnique folds a column that already holds sketches into one sketch.
+            return MetricPlan(
+                name,
+                "COMPLEX<hyperUnique>",
+                Sql(f"list_distinct(flatten(list({field})))"),
+                Sql(f"COALESCE({field}, []::UBIGINT[])"),
+                agg,
+            )
         return MetricPlan(
             name,
             "COMPLEX<hyperUnique>",
@@ -122,7 +140,7 @@ def plan_metric(value: Any, text: Callable[[str], str], path: str) -> MetricPlan
         )
     if kind == "filtered":
         inner = plan_metric(
-            {**spec.require("aggregator"), "name": name}, text, spec.at("aggregator")
+            {**spec.require("aggregator"), "name": name}, text, spec.at("aggregator"), stored
         )
 
         def resolve(column: str) -> ColumnRef:
@@ -180,21 +198,28 @@ class Loader:
     def __init__(
         self,
         store: Store,
-        spec: IngestSpec,
+        spec: IngestSpec | CompactionSpec,
         version: str,
         progress: Progress,
         stream: str | None = None,
         tag: str | None = None,
         allowed_dirs: Sequence[Path] = (),
         before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        ignore_druid_timestamp_spec: bool = False,
     ) -> None:
         self.allowed_dirs = allowed_dirs  # where a local input source may read
+        # Druid's druid.indexer.task.ignoreTimestampSpecForDruidInputSource: rows read from a
+        # datasource keep their __time whatever the timestampSpec says (Druid 0.19 and earlier).
+        self.ignore_druid_timestamp_spec = ignore_druid_timestamp_spec
         self.before_commit = before_commit  # more writes for the same transaction
         self.stream = stream  # pushes of a stream extend one segment per time chunk
         self.tag = tag  # an input field naming each row's batch, for counts per batch
         self.batch_stats: dict[str, RowStats] = {}
         self.store = store
-        self.spec = spec
+        self.task = spec
+        self.spec: IngestSpec
+        if isinstance(spec, IngestSpec):
+            self.spec = spec
         self.version = version
         self.progress = progress
         self.suffix = uuid.uuid4().hex[:12]
@@ -203,6 +228,9 @@ class Loader:
 
     def run(self) -> RowStats:
         with self.store.writer() as cur:
+            if isinstance(self.task, CompactionSpec):
+                # Planned under the write lock: no push can change the segments read meanwhile.
+                self.spec = compaction_plan(self.store.datasource(self.task.datasource), self.task)
             try:
                 self._run(cur)
             finally:
@@ -249,26 +277,30 @@ class Loader:
             "progress_bar_time=0",
         ):
             cur.execute(f"SET {setting}")
-        files = input_files(spec.input_source, self.store.data_dir / "tmp", self.allowed_dirs)
-        if spec.input_source.get("type") == "inline":
-            self.scratch = files  # written for this load only
+        self.scratch = []  # a stream's loader runs again for each push
+        sources = self._sources(spec.input_source)
         self.progress("reading", 0.0)
-        if not files:
+        if not sources:
             return
-        reader = Reader(spec.input_format, files)
 
         metric_names = {str(m.get("name")) for m in spec.metrics}
         metric_fields = {str(m.get("fieldName")) for m in spec.metrics if m.get("fieldName")}
         if spec.discover:
             skip = {spec.timestamp_column, *spec.exclusions, *metric_names, *metric_fields}
             skip |= {self.tag} if self.tag else set()
-            discovered = [(n, t) for n, t in reader.columns(cur) if n not in skip]
+            found: dict[str, str] = {}
+            for reader in sources:
+                for name, druid_type in reader.columns(cur):
+                    found.setdefault(name, druid_type)
+            discovered = [(n, t) for n, t in found.items() if n not in skip]
             dims = [(n, t if spec.typed_discovery else "STRING") for n, t in discovered]
         else:
             dims = [(d.name, d.type) for d in spec.dimensions]
+        own_time = [s for s in sources if self._keeps_time(s)]
         wanted: list[str] = []
         for name in [
             spec.timestamp_column,
+            *(["__time"] if own_time else []),
             *(n for n, _ in dims),
             *sorted(metric_fields),
             *sorted(_filter_columns(spec.transform_filter) - {"__time"}),
@@ -277,36 +309,60 @@ class Loader:
             if name not in wanted:
                 wanted.append(name)
         index = {name: f"i{k}" for k, name in enumerate(wanted)}
+        stored = {
+            name
+            for reader in sources
+            if isinstance(reader, DatasourceReader)
+            for name in reader.complex
+            if name in wanted
+        }
+        if stored and len(sources) > 1:
+            raise Unsupported(
+                f"reading the stored sketch column [{min(stored)}] together with other input "
+                "sources is not supported by localdruid"
+            )
+        if stored & {n for n, _ in dims}:
+            raise Unsupported(
+                f"the stored sketch column [{min(stored & {n for n, _ in dims})}] cannot be "
+                "read as a dimension by localdruid; list the dimensions or exclude it"
+            )
 
         # 1. Read every input row, with its parsed timestamp, into a scratch table.
-        ts_sql = timeutil.timestamp_sql(index[spec.timestamp_column], spec.timestamp_format)
         select = ", ".join(f"{quote_ident(name)} AS {index[name]}" for name in wanted)
-        if self.stream is not None and spec.timestamp_format.lower() in ("iso", "auto"):
-            # The full ISO parser's SQL costs DuckDB tens of milliseconds to bind, more than a
-            # whole small push; when every timestamp has the canonical form, a short one serves.
-            column = index[spec.timestamp_column]
-            fast = timeutil.canonical_iso_sql(column)
-            probe = (
-                Sql(f"SELECT count(*) FROM (SELECT {select} FROM (")
+        reads: list[Sql] = []
+        for reader in sources:
+            column, fmt = spec.timestamp_column, spec.timestamp_format
+            if reader in own_time:
+                column, fmt = "__time", "millis"
+            ts_sql = timeutil.timestamp_sql(index[column], fmt)
+            if self.stream is not None and fmt.lower() in ("iso", "auto"):
+                # The full ISO parser's SQL costs DuckDB tens of milliseconds to bind, more than
+                # a whole small push; when every timestamp has the canonical form, a short one
+                # serves.
+                fast = timeutil.canonical_iso_sql(index[column])
+                probe = (
+                    Sql(f"SELECT count(*) FROM (SELECT {select} FROM (")
+                    + reader.relation(wanted)
+                    + f") AS src) AS r WHERE {index[column]} IS NOT NULL AND {fast} IS NULL"
+                )
+                if cur.execute(probe.text, probe.params).fetchall()[0][0] == 0:
+                    ts_sql = fast
+            if spec.timestamp_missing is not None:
+                missing = timeutil.parse_timestamp(spec.timestamp_missing, spec.timestamp_format)
+                if missing is None:
+                    raise InvalidInput(
+                        "timestampSpec.missingValue cannot be parsed with its format"
+                    )
+                ts_sql = f"COALESCE({ts_sql}, {int(missing)})"
+            reads.append(
+                Sql(f"SELECT {ts_sql} AS __time, * FROM (SELECT {select} FROM (")
                 + reader.relation(wanted)
-                + f") AS src) AS r WHERE {column} IS NOT NULL AND {fast} IS NULL"
+                + ") AS src) AS r"
             )
-            if cur.execute(probe.text, probe.params).fetchall()[0][0] == 0:
-                ts_sql = fast
-        if spec.timestamp_missing is not None:
-            missing = timeutil.parse_timestamp(spec.timestamp_missing, spec.timestamp_format)
-            if missing is None:
-                raise InvalidInput("timestampSpec.missingValue cannot be parsed with its format")
-            ts_sql = f"COALESCE({ts_sql}, {int(missing)})"
         raw = f"raw_{self.suffix}"
         self._execute(
             cur,
-            Sql(
-                f"CREATE TEMP TABLE {raw} AS SELECT {ts_sql} AS __time, * FROM (SELECT {select} "
-                "FROM ("
-            )
-            + reader.relation(wanted)
-            + ") AS src) AS r",
+            Sql(f"CREATE TEMP TABLE {raw} AS ") + Sql.join(" UNION ALL ", reads),
             "reading",
             0.0,
             0.6,
@@ -353,7 +409,8 @@ class Loader:
 
         # 3. Roll up at the query granularity, tagging each row with its segment's time chunk.
         metrics = [
-            plan_metric(m, text, f"dataSchema.metricsSpec[{i}]") for i, m in enumerate(spec.metrics)
+            plan_metric(m, text, f"dataSchema.metricsSpec[{i}]", stored)
+            for i, m in enumerate(spec.metrics)
         ]
         qgran, sgran = spec.query_granularity, spec.segment_granularity
         time_sql = qgran.sql_bucket("__time") if qgran.kind not in ("none", "all") else "__time"
@@ -386,6 +443,23 @@ class Loader:
         )
         chunks = cur.execute(chunk_stats.text, chunk_stats.params).fetchall()
         self._publish(cur, source, dims, metrics, chunks)
+
+    def _sources(self, source: dict[str, Any]) -> list[Reader | DatasourceReader]:
+        """The readers of an input source, a combining source's delegates in order; file sources
+        without data (no files, only empty files) read nothing and are left out."""
+        kind = source.get("type")
+        if kind == "combining":
+            return [r for d in source.get("delegates") or [] for r in self._sources(d)]
+        if kind == "druid":
+            return [DatasourceReader(source, self.store.datasource(str(source["dataSource"])))]
+        files = input_files(source, self.store.data_dir / "tmp", self.allowed_dirs)
+        if kind == "inline":
+            self.scratch.extend(files)  # written for this load only
+        return [Reader(self.spec.input_format, files)] if files else []
+
+    def _keeps_time(self, source: Reader | DatasourceReader) -> bool:
+        """Whether a source's rows take their timestamp from `__time`, whatever the spec says."""
+        return isinstance(source, DatasourceReader) and self.ignore_druid_timestamp_spec
 
     def _publish(
         self,

@@ -1,4 +1,4 @@
-"""Input sources and formats: the files to read, and DuckDB table functions reading them as text."""
+"""Input sources and formats: the files or datasource rows to read, as DuckDB SQL giving text."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ from typing import Any
 
 import duckdb
 
+from localdruid import timeutil
 from localdruid.errors import InvalidInput
 from localdruid.jsonspec import Spec
-from localdruid.sql import Sql
+from localdruid.query.columns import ColumnRef
+from localdruid.query.filters import compile_filter
+from localdruid.sql import Sql, quote_ident
+from localdruid.storage import Datasource
 
 
 def _confine(path: Path, allowed: Sequence[Path], what: str) -> Path:
@@ -45,6 +49,13 @@ def local_files(source: dict[str, Any], allowed: Sequence[Path]) -> list[Path]:
                 if fnmatch.fnmatchcase(name, pattern):
                     files.append(_confine(Path(root) / name, allowed, "file"))
     return files
+
+
+def file_sources(source: dict[str, Any]) -> list[dict[str, Any]]:
+    """The input sources that read files: the source itself, or a combining source's delegates."""
+    if source.get("type") == "combining":
+        return [f for d in source.get("delegates") or [] for f in file_sources(d)]
+    return [source] if source.get("type") in ("local", "inline") else []
 
 
 def input_files(source: dict[str, Any], scratch: Path, allowed: Sequence[Path]) -> list[Path]:
@@ -153,6 +164,63 @@ class Reader:
                 )
             )
         return Sql.join(" UNION ALL ", parts)
+
+
+class DatasourceReader:
+    """The `druid` input source: the rows of a datasource's published segments in one interval,
+    passing its filter, with every column as text as Druid's segment reader hands values to the
+    parser (`__time` as epoch milliseconds). Realtime segments are not published, so unread."""
+
+    def __init__(self, source: dict[str, Any], ds: Datasource | None) -> None:
+        spec = Spec(source, "ioConfig.inputSource")
+        self.start, self.end = timeutil.parse_interval(spec.str("interval"))
+        self.filter = spec.raw("filter")
+        self.ds = ds
+        self.segments = [
+            s
+            for s in (ds.segments if ds is not None else ())
+            if s.stream is None and s.overlaps(self.start, self.end)
+        ]
+        names = {n for s in self.segments for n in (*s.dimensions, *s.metrics)}
+        self.present = [c for c in (ds.columns.values() if ds else ()) if c.name in names]
+        # Stored sketches are not text: they pass as they are, for aggregators that merge them.
+        self.complex = {c.name: c.type for c in self.present if c.type.startswith("COMPLEX")}
+
+    def columns(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+        """The dimensions and metrics of the segments read, with their stored types."""
+        return [(c.name, c.type) for c in self.present]
+
+    def relation(self, wanted: list[str]) -> Sql:
+        """A SELECT of the wanted columns (text, or stored sketches; missing ones are NULL)."""
+        by_name = {c.name: c for c in self.present}
+
+        def value(name: str) -> str:
+            column = by_name.get(name)
+            if name == "__time":
+                return "CAST(__time AS VARCHAR)"
+            if column is None:
+                return "CAST(NULL AS VARCHAR)"
+            if column.type.startswith("COMPLEX"):
+                return quote_ident(column.physical)
+            return f"CAST({quote_ident(column.physical)} AS VARCHAR)"
+
+        select = ", ".join(f"{value(n)} AS {_quote(n)}" for n in wanted) or "1 AS __none"
+        if self.ds is None or not self.segments:
+            return Sql(f"SELECT {select} WHERE false")
+
+        def resolve(name: str) -> ColumnRef:
+            if name == "__time":
+                return ColumnRef("__time", "LONG")
+            column = by_name.get(name)
+            if column is None:
+                return ColumnRef("CAST(NULL AS VARCHAR)", "STRING")
+            return ColumnRef(quote_ident(column.physical), column.type)
+
+        ids = ", ".join(str(int(s.id)) for s in self.segments)
+        return Sql(
+            f"SELECT {select} FROM {quote_ident(self.ds.table)} WHERE __seg IN ({ids}) "
+            f"AND __time >= {int(self.start)} AND __time < {int(self.end)} AND "
+        ) + compile_filter(self.filter, resolve, "ioConfig.inputSource.filter")
 
 
 def _quote(name: str) -> str:

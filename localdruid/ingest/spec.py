@@ -1,4 +1,5 @@
-"""Ingestion specs: a Druid native batch task (`index`, `index_parallel`) read into typed parts."""
+"""Ingestion specs: a Druid native batch task (`index`, `index_parallel`, `compact`) read into
+typed parts."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from typing import Any
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
+from localdruid.query.columns import ColumnRef
+from localdruid.query.filters import compile_filter
+from localdruid.sql import quote_ident
 
-TASK_TYPES = ("index", "index_parallel")
+TASK_TYPES = ("index", "index_parallel", "compact")
+FILE_SOURCES = ("local", "inline")  # input sources that read files with the task's inputFormat
 DIMENSION_TYPES = {"string": "STRING", "long": "LONG", "float": "FLOAT", "double": "DOUBLE"}
 
 
@@ -76,13 +81,68 @@ def _dimensions(spec: Spec) -> list[DimensionSpec]:
     return out
 
 
-def parse_task(task: Any) -> IngestSpec:
+def _reads_files(source: Spec) -> bool:
+    """Validate an input source (delegates included); True if some part of it reads files, which
+    then need the task's inputFormat. The `druid` source has its own fixed format."""
+    kind = source.type()
+    if kind in FILE_SOURCES:
+        return True
+    if kind == "druid":
+        source.str("dataSource")
+        _interval(source, "interval")
+        # Druid accepts `dimensions` and `metrics` here only for older specs and ignores them:
+        # the columns read follow from the dataSchema (apache/druid#10267).
+        for key in ("dimensions", "metrics"):
+            if not all(isinstance(x, str) for x in source.list(key, [])):
+                raise InvalidInput(f"{source.at(key)} must be a list of column names")
+        if source.has("filter"):
+            # Checked now so that a bad filter answers 400; compiled again against the columns.
+            compile_filter(
+                source.raw("filter"),
+                lambda name: ColumnRef(quote_ident(name), "STRING"),
+                source.at("filter"),
+            )
+        return False
+    if kind == "combining":
+        delegates = source.list("delegates")
+        if not delegates:
+            raise InvalidInput(f"{source.at('delegates')} must not be empty")
+        files = [
+            _reads_files(Spec(d, f"{source.at('delegates')}[{i}]")) for i, d in enumerate(delegates)
+        ]
+        return any(files)
+    raise Unsupported(f"inputSource type [{kind}] is not supported by localdruid")
+
+
+def _interval(spec: Spec, key: str) -> tuple[int, int]:
+    try:
+        start, end = timeutil.parse_interval(spec.str(key))
+    except ValueError as exc:
+        raise InvalidInput(f"{spec.at(key)}: {exc}") from None
+    if start >= end:
+        raise InvalidInput(f"{spec.at(key)}: the interval [{spec.str(key)}] is empty")
+    return start, end
+
+
+def parse_task(task: Any) -> IngestSpec | CompactionSpec:
+    """Any task the overlord accepts."""
     root = Spec(task, "task")
     task_type = root.type()
     if task_type not in TASK_TYPES:
-        if task_type in ("compact", "index_hadoop", "kill", "noop", "index_kafka"):
+        if task_type in ("index_hadoop", "kill", "noop", "index_kafka"):
             raise Unsupported(f"Task type [{task_type}] is not supported by localdruid")
         raise InvalidInput(f"Could not resolve type id '{task_type}' as a subtype of task")
+    if task_type == "compact":
+        return _compaction(root, task)
+    return parse_index_task(task)
+
+
+def parse_index_task(task: Any) -> IngestSpec:
+    """An `index` or `index_parallel` task."""
+    root = Spec(task, "task")
+    task_type = root.type()
+    if task_type not in ("index", "index_parallel"):
+        raise InvalidInput(f"Task type [{task_type}] is not an index task")
     body = root.obj("spec")
     schema = body.obj("dataSchema")
     if schema.has("parser"):
@@ -129,16 +189,14 @@ def parse_task(task: Any) -> IngestSpec:
 
     source = io.obj("inputSource")
     input_format = io.raw("inputFormat")
-    source_type = source.type()
-    if source_type not in ("local", "inline"):
-        raise Unsupported(f"inputSource type [{source_type}] is not supported by localdruid")
-    if input_format is None:
-        raise InvalidInput("Missing required field [inputFormat] in ioConfig")
-    format_type = Spec(input_format, "ioConfig.inputFormat").type()
-    if format_type not in ("json", "csv", "tsv"):
-        raise Unsupported(f"inputFormat type [{format_type}] is not supported by localdruid")
-    if Spec(input_format, "ioConfig.inputFormat").raw("flattenSpec"):
-        raise Unsupported("json flattenSpec is not supported yet")
+    if _reads_files(source):
+        if input_format is None:
+            raise InvalidInput("Missing required field [inputFormat] in ioConfig")
+        format_type = Spec(input_format, "ioConfig.inputFormat").type()
+        if format_type not in ("json", "csv", "tsv"):
+            raise Unsupported(f"inputFormat type [{format_type}] is not supported by localdruid")
+        if Spec(input_format, "ioConfig.inputFormat").raw("flattenSpec"):
+            raise Unsupported("json flattenSpec is not supported yet")
 
     return IngestSpec(
         task_type=task_type,
@@ -161,8 +219,101 @@ def parse_task(task: Any) -> IngestSpec:
         intervals=intervals,
         transform_filter=None if transform is None else transform.raw("filter"),
         input_source=source.data,
-        input_format=input_format,
+        input_format=input_format or {},
         append=io.bool("appendToExisting"),
         drop_existing=io.bool("dropExisting"),
+        raw=task,
+    )
+
+
+@dataclass
+class CompactionSpec:
+    """A compact task: which data to rewrite and what to change; the rest (dimensions, metrics,
+    granularities, rollup) is taken from the datasource's segments when the task runs."""
+
+    datasource: str
+    interval: tuple[int, int]
+    allow_non_aligned: bool
+    drop_existing: bool
+    segment_granularity: timeutil.Granularity | None
+    query_granularity: timeutil.Granularity | None
+    rollup: bool | None
+    dimensions: list[DimensionSpec] | None  # None: the dimensions of the segments read
+    exclusions: list[str]
+    metrics: list[dict[str, Any]] | None  # None: the combining form of the segments' metrics
+    transform_filter: Any
+    task_type: str = "compact"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _compaction(root: Spec, task: dict[str, Any]) -> CompactionSpec:
+    datasource = root.str("dataSource")
+    if not datasource.strip():
+        raise InvalidInput("dataSource must not be empty")
+    if root.has("segments"):
+        raise Unsupported("compact task field [segments] is not supported by localdruid")
+    io = root.opt_obj("ioConfig")
+    if io is not None:
+        # As in Druid, ioConfig wins over the deprecated top-level interval.
+        input_spec = io.obj("inputSpec")
+        if input_spec.type() != "interval":
+            raise Unsupported(
+                f"compact inputSpec type [{input_spec.type()}] is not supported by localdruid; "
+                "use type interval"
+            )
+        interval = _interval(input_spec, "interval")
+    elif root.has("interval"):
+        interval = _interval(root, "interval")
+    else:
+        raise InvalidInput("Missing required field [ioConfig] in task (type [compact])")
+
+    gran = root.opt_obj("granularitySpec") or Spec({}, "granularitySpec")
+    segment = None
+    if gran.has("segmentGranularity"):
+        segment = _granularity(gran.raw("segmentGranularity"), "", gran.at("segmentGranularity"))
+    if root.has("segmentGranularity"):
+        legacy = _granularity(root.raw("segmentGranularity"), "", "segmentGranularity")
+        if segment is not None and segment.to_json() != legacy.to_json():
+            raise InvalidInput(
+                "segmentGranularity and granularitySpec.segmentGranularity differ; set only one"
+            )
+        segment = legacy
+    if segment is not None and segment.kind == "none":
+        raise InvalidInput("granularitySpec.segmentGranularity cannot be none")
+    query = None
+    if gran.has("queryGranularity"):
+        query = _granularity(gran.raw("queryGranularity"), "", gran.at("queryGranularity"))
+        if query.kind == "all":
+            raise InvalidInput("granularitySpec.queryGranularity cannot be all")
+
+    # `dimensions` is the deprecated name of dimensionsSpec, still read by Druid.
+    dims = root.opt_obj("dimensionsSpec") or root.opt_obj("dimensions")
+    dims = dims or Spec({}, "dimensionsSpec")
+    if dims.raw("spatialDimensions"):
+        raise Unsupported("spatialDimensions are not supported")
+    dimensions = _dimensions(dims) or None
+    metrics = root.raw("metricsSpec")
+    if metrics is not None:
+        metrics = root.list("metricsSpec")
+        for i, metric in enumerate(metrics):
+            Spec(metric, f"metricsSpec[{i}]").str("name")
+    transform = root.opt_obj("transformSpec")
+    if transform is not None and transform.raw("transforms"):
+        raise Unsupported("transformSpec.transforms (expressions) are not supported yet")
+    if root.raw("projections"):
+        raise Unsupported("projections are not supported by localdruid")
+    rollup = gran.raw("rollup")
+    return CompactionSpec(
+        datasource=datasource,
+        interval=interval,
+        allow_non_aligned=io is not None and io.bool("allowNonAlignedInterval"),
+        drop_existing=io is not None and io.bool("dropExisting"),
+        segment_granularity=segment,
+        query_granularity=query,
+        rollup=None if rollup is None else gran.bool("rollup"),
+        dimensions=dimensions,
+        exclusions=[str(x) for x in dims.list("dimensionExclusions", [])],
+        metrics=metrics,
+        transform_filter=None if transform is None else transform.raw("filter"),
         raw=task,
     )

@@ -17,8 +17,8 @@ from typing import Any
 from localdruid import timeutil
 from localdruid.errors import DruidError, InvalidInput
 from localdruid.ingest.load import Loader
-from localdruid.ingest.reader import local_files
-from localdruid.ingest.spec import parse_task
+from localdruid.ingest.reader import file_sources, local_files
+from localdruid.ingest.spec import IngestSpec, parse_task
 from localdruid.storage import Store
 
 log = logging.getLogger("localdruid.tasks")
@@ -31,9 +31,16 @@ def _now_iso() -> str:
 class TaskManager:
     """The overlord's task queue: a single worker, so ingestions never race each other."""
 
-    def __init__(self, store: Store, allowed_dirs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        allowed_dirs: Sequence[Path] = (),
+        *,
+        ignore_druid_timestamp_spec: bool = False,
+    ) -> None:
         self.store = store
         self.allowed_dirs = list(allowed_dirs)  # where local input sources may read
+        self.ignore_druid_timestamp_spec = ignore_druid_timestamp_spec  # see Loader
         self._lock = threading.Lock()
         self._tasks = store.load_tasks()
         self._last_version = 0
@@ -47,9 +54,11 @@ class TaskManager:
 
     def submit(self, task: Any) -> str:
         spec = parse_task(task)
-        if spec.input_source.get("type") == "local":
-            # Refused before it is queued, so that a path outside answers 400 and nothing runs.
-            local_files(spec.input_source, self.allowed_dirs)
+        if isinstance(spec, IngestSpec):
+            for source in file_sources(spec.input_source):
+                if source.get("type") == "local":
+                    # Refused before it is queued: a path outside answers 400 and nothing runs.
+                    local_files(source, self.allowed_dirs)
         task_id = task.get("id") if isinstance(task, dict) else None
         if task_id is not None and not isinstance(task_id, str):
             raise InvalidInput("task id must be a string")
@@ -157,6 +166,7 @@ class TaskManager:
                 self._version(),
                 functools.partial(self._set_progress, task_id),
                 allowed_dirs=self.allowed_dirs,
+                ignore_druid_timestamp_spec=self.ignore_druid_timestamp_spec,
             )
             try:
                 stats = loader.run()
