@@ -78,6 +78,10 @@ class Datasource:
         names = {m for s in self.segments for m in s.metrics}
         return [c.name for c in self.columns.values() if c.role == "metric" and c.name in names]
 
+    def segment_datasource(self, seg: Segment) -> str:
+        """The datasource a segment belongs to, as its id names it (a union has several)."""
+        return self.name
+
     def to_json(self) -> str:
         doc = {
             "name": self.name,

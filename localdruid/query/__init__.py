@@ -9,8 +9,8 @@ import duckdb
 
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
-from localdruid.query import groupby, metadata, timeseries, topn
-from localdruid.query.base import Execution, datasource_name
+from localdruid.query import groupby, metadata, scan, search, timeseries, topn
+from localdruid.query.base import Execution, resolve_datasource
 from localdruid.storage import Datasource
 
 Handler = Callable[[Spec, Datasource, Execution], list[dict[str, Any]]]
@@ -22,8 +22,11 @@ HANDLERS: dict[str, Handler] = {
     "timeBoundary": metadata.run_time_boundary,
     "segmentMetadata": metadata.run_segment_metadata,
     "dataSourceMetadata": metadata.run_datasource_metadata,
+    "scan": scan.run,
+    "select": scan.run_select,
+    "search": search.run,
 }
-UNSUPPORTED = {"scan", "search", "select", "windowOperator"}
+UNSUPPORTED = {"windowOperator"}
 
 
 def query_type(query: Any) -> str:
@@ -48,7 +51,4 @@ def run_query(
 ) -> list[dict[str, Any]]:
     kind = query_type(query)
     spec = Spec(query, "")
-    name = datasource_name(spec)
-    # A datasource with no segments answers as Druid does (mostly no rows), never touching a table.
-    ds = catalog.get(name) or Datasource(name=name, table="")
-    return HANDLERS[kind](spec, ds, ex)
+    return HANDLERS[kind](spec, resolve_datasource(spec, catalog, cursor), ex)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -18,7 +19,7 @@ from localdruid.errors import (
     ResourceLimitExceeded,
     Unsupported,
 )
-from localdruid.jsonspec import Spec
+from localdruid.jsonspec import Spec, text_of
 from localdruid.query.aggregators import (
     Aggregate,
     PostAggregate,
@@ -28,7 +29,7 @@ from localdruid.query.aggregators import (
 from localdruid.query.columns import Resolver, datasource_resolver
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql, quote_ident
-from localdruid.storage import Datasource, Segment
+from localdruid.storage import PHYSICAL_TYPES, Column, Datasource, Segment
 
 DEFAULT_TIMEOUT_MS = 300_000
 SQL_TYPES = {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT", "STRING": "VARCHAR"}
@@ -40,17 +41,208 @@ TIMEOUT_MESSAGE = (
 MAX_BUCKETS = 2_000_000
 
 
-def datasource_name(spec: Spec) -> str:
-    value = spec.require("dataSource")
+# The temporary view a union query reads and the table an inline datasource fills; both live
+# in the query's read transaction only.
+UNION_VIEW = "__localdruid_union"
+INLINE_TABLE = "__localdruid_inline"
+# Query types whose answer over inline rows localdruid knows to be Druid's.
+INLINE_QUERY_TYPES = ("timeseries", "topN", "groupBy", "search")
+
+
+def _table_name(value: Any, path: str) -> str:
     if isinstance(value, str):
         return value
-    source = Spec(value, spec.at("dataSource"))
+    source = Spec(value, path)
     kind = source.type()
     if kind == "table":
         return source.str("name")
     if kind in ("union", "query", "inline", "lookup", "join", "unnest", "globalTable", "frame"):
-        raise Unsupported(f"dataSource type [{kind}] is not supported by localdruid")
+        raise Unsupported(f"dataSource type [{kind}] is not supported by localdruid at {path}")
     raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of dataSource")
+
+
+def table_names(spec: Spec) -> list[str]:
+    """The tables a query reads: one, or each member of a union datasource in order."""
+    value = spec.require("dataSource")
+    if isinstance(value, dict) and value.get("type") == "union":
+        members = Spec(value, spec.at("dataSource")).list("dataSources", [])
+        if not members:
+            raise InvalidInput("'dataSources' must be non-null and non-empty for 'union'")
+        return [
+            _table_name(m, f"{spec.at('dataSource')}.dataSources[{i}]")
+            for i, m in enumerate(members)
+        ]
+    return [_table_name(value, spec.at("dataSource"))]
+
+
+@dataclass(frozen=True)
+class UnionDatasource(Datasource):
+    """Several tables read as one: their segments, renumbered, and the union of their columns."""
+
+    owners: dict[int, str] = field(default_factory=dict)  # segment id -> member table
+
+    def segment_datasource(self, seg: Segment) -> str:
+        return self.owners.get(seg.id, self.name)
+
+
+def resolve_datasource(
+    spec: Spec, catalog: dict[str, Datasource], cursor: duckdb.DuckDBPyConnection
+) -> Datasource:
+    """The datasource a query reads. A name without segments answers as Druid does (mostly
+    no rows) without touching a table; so does a union member that does not exist."""
+    value = spec.require("dataSource")
+    if isinstance(value, dict) and value.get("type") == "inline":
+        return _inline(Spec(value, spec.at("dataSource")), spec.data.get("queryType"), cursor)
+    names = table_names(spec)
+    found = [catalog[n] for n in names if n in catalog and catalog[n].segments]
+    if len(found) > 1:
+        return _union(found, cursor)
+    if found:
+        return found[0]
+    return catalog.get(names[0]) or Datasource(name=names[0], table="")
+
+
+def _union(members: list[Datasource], cursor: duckdb.DuckDBPyConnection) -> UnionDatasource:
+    """Druid runs a union query on each table and merges the results, which for every query
+    type equals running it once over all their segments: so the tables become one view
+    (UNION ALL, a column a table lacks read as null) with segment ids made distinct."""
+    columns: dict[str, Column] = {}
+    for member in members:
+        for col in member.columns.values():
+            known = columns.get(col.name)
+            if known is None:
+                columns[col.name] = replace(col, physical=f"u{len(columns) + 1}")
+            elif known.type != col.type:
+                raise Unsupported(
+                    f"union datasource: column [{col.name}] is {known.type} in one table and "
+                    f"{col.type} in another, which localdruid does not merge"
+                )
+    selects, segments, owners, offset = [], [], {}, 0
+    for member in members:
+        parts = ["__time", f"__seg + {offset} AS __seg"]
+        for col in columns.values():
+            own = member.columns.get(col.name)
+            value = (
+                quote_ident(own.physical) if own else f"CAST(NULL AS {PHYSICAL_TYPES[col.type]})"
+            )
+            parts.append(f"{value} AS {quote_ident(col.physical)}")
+        selects.append(f"SELECT {', '.join(parts)} FROM {quote_ident(member.table)}")
+        for seg in member.segments:
+            segments.append(replace(seg, id=seg.id + offset))
+            owners[seg.id + offset] = member.name
+        offset += max([member.next_id, *(s.id + 1 for s in member.segments)])
+    cursor.execute(f"CREATE TEMP VIEW {quote_ident(UNION_VIEW)} AS " + " UNION ALL ".join(selects))
+    return UnionDatasource(
+        name=members[0].name,
+        table=UNION_VIEW,
+        columns=columns,
+        segments=tuple(segments),
+        next_id=offset,
+        updated=max(m.updated for m in members),
+        owners=owners,
+    )
+
+
+@dataclass(frozen=True)
+class InlineDatasource(Datasource):
+    """Rows given in the query: one segment over all time, without bitmap indexes, as Druid's
+    row-based segment for an inline datasource."""
+
+
+def _inline(source: Spec, query_type: Any, cursor: duckdb.DuckDBPyConnection) -> InlineDatasource:
+    if query_type not in INLINE_QUERY_TYPES:
+        raise Unsupported(f"{query_type} over an inline dataSource is not supported by localdruid")
+    names = source.list("columnNames")
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise InvalidInput("dataSource.columnNames must be distinct strings")
+    if source.data.get("columnTypes") is None:
+        raise Unsupported("an inline dataSource without columnTypes is not supported by localdruid")
+    types = [str(t).upper() for t in source.list("columnTypes")]
+    if len(types) != len(names):
+        raise InvalidInput("dataSource.columnTypes must have one type per column name")
+    for name, kind in zip(names, types, strict=True):
+        if kind not in ("STRING", "LONG", "DOUBLE", "FLOAT") or (
+            name == "__time" and kind != "LONG"
+        ):
+            raise Unsupported(
+                f"inline column [{name}] of type [{kind}] is not supported by localdruid"
+            )
+    rows = source.list("rows")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(names):
+            raise InvalidInput(f"dataSource.rows[{i}] must be an array of {len(names)} values")
+    columns = {
+        name: Column(name, f"c{i + 1}", kind, "dimension")
+        for i, (name, kind) in enumerate(zip(names, types, strict=True))
+        if name != "__time"
+    }
+    at = names.index("__time") if "__time" in names else None
+    values = []
+    for i, row in enumerate(rows):
+        # Druid's inline rows read __time from that column, or 0 when there is none.
+        stamp = 0 if at is None else _inline_value(row[at], "LONG")
+        if stamp is None:
+            raise InvalidInput(f"dataSource.rows[{i}]: __time must be a number")
+        cells = dict(zip(names, row, strict=True))
+        values.append([stamp, 1, *(_inline_value(cells[c.name], c.type) for c in columns.values())])
+    defs = "".join(
+        f", {quote_ident(c.physical)} {PHYSICAL_TYPES[c.type]}" for c in columns.values()
+    )
+    cursor.execute(
+        f"CREATE TEMP TABLE {quote_ident(INLINE_TABLE)} (__time BIGINT, __seg INTEGER{defs})"
+    )
+    if values:
+        holes = ", ".join("?" for _ in values[0])
+        cursor.executemany(f"INSERT INTO {quote_ident(INLINE_TABLE)} VALUES ({holes})", values)
+    eternity = Segment(
+        id=1,
+        start=timeutil.MIN_MS,
+        end=timeutil.MAX_MS,
+        version="dummy_version",
+        partition=0,
+        min_time=timeutil.MIN_MS,
+        max_time=timeutil.MAX_MS - 1,
+        num_rows=len(rows),
+        dimensions=tuple(columns),
+        metrics=(),
+    )
+    return InlineDatasource(
+        name="inline", table=INLINE_TABLE, columns=columns, segments=(eternity,)
+    )
+
+
+def _inline_value(value: Any, kind: str) -> Any:
+    """A JSON value read as Druid reads a typed inline column (unparseable numbers are null)."""
+    if isinstance(value, (dict, list)):
+        raise Unsupported(
+            "inline values that are arrays or objects are not supported by localdruid"
+        )
+    if value is None or kind == "STRING":
+        return text_of(value)
+    if isinstance(value, bool):
+        return None
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip()) if kind == "LONG" else float(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                return None
+    if not isinstance(number, (int, float)):
+        return None
+    if kind != "LONG":
+        try:
+            return float(number)
+        except OverflowError:  # a huge JSON integer: Java's doubleValue is infinite
+            return math.inf if number > 0 else -math.inf
+    if isinstance(number, float):
+        # Java's (long) cast of a double: truncated, clamped to the long range.
+        return max(-LONG_MAX - 1, min(LONG_MAX, int(number))) if math.isfinite(number) else None
+    if not -LONG_MAX - 1 <= number <= LONG_MAX:
+        raise InvalidInput(f"inline value [{number}] is out of range for a long")
+    return number
 
 
 def parse_intervals(spec: Spec, *, required: bool = True) -> list[tuple[int, int]]:

@@ -229,32 +229,49 @@ def _check_regex(pattern: str, where: str) -> None:
 
 
 def search_predicate(value_sql: str, query: Spec) -> Sql:
-    """A search query spec (contains, insensitive_contains, fragment) applied to a text value."""
+    """Druid's SearchQuerySpec.accept for a non-null text value. A null search value accepts
+    nothing. Druid reads `caseSensitive` (the docs' `case_sensitive` is an unknown property,
+    which it ignores)."""
     kind = query.type()
-    if kind == "insensitive_contains":
-        return Sql(f"contains(lower({value_sql}), lower(?))", [query.str("value")])
-    if kind == "contains":
-        needle = query.str("value")
-        if query.bool("caseSensitive", False):
-            return Sql(f"contains({value_sql}, ?)", [needle])
-        return Sql(f"contains(lower({value_sql}), lower(?))", [needle])
+    if kind == "all":
+        return TRUE
+    if kind in ("contains", "insensitive_contains"):
+        needle = text_of(query.data.get("value"))
+        if needle is None:
+            return FALSE
+        sensitive = kind == "contains" and query.bool("caseSensitive", False)
+        return _contains(value_sql, [needle], sensitive)
     if kind == "fragment":
-        values = [text_of(v) or "" for v in query.list("values")]
-        if query.bool("caseSensitive", False):
-            return Sql.join(" AND ", [Sql(f"contains({value_sql}, ?)", [v]) for v in values])
-        return Sql.join(
-            " AND ", [Sql(f"contains(lower({value_sql}), lower(?))", [v]) for v in values]
-        )
+        values = query.data.get("values")
+        if values is None:
+            return FALSE
+        if not isinstance(values, list):
+            raise InvalidInput(f"{query.at('values')} must be an array")
+        needles = sorted({text_of(v) or "" for v in values})
+        return _contains(value_sql, needles, query.bool("caseSensitive", False))
     if kind == "regex":
         pattern = query.str("pattern")
         _check_regex(pattern, query.at("pattern"))
         return Sql(f"regexp_matches({value_sql}, ?)", [pattern])
-    raise InvalidInput(f"{query.path}: unknown search query type [{kind}]")
+    raise InvalidInput(
+        f"Could not resolve type id '{kind}' as a subtype of SearchQuerySpec at {query.path}: "
+        "known type ids = ['all', 'contains', 'fragment', 'insensitive_contains', 'regex']"
+    )
+
+
+def _contains(value_sql: str, needles: list[str], case_sensitive: bool) -> Sql:
+    """The value contains every needle (TRUE for none, as Druid's empty fragment)."""
+    if case_sensitive:
+        return Sql.all([Sql(f"contains({value_sql}, ?)", [n]) for n in needles])
+    return Sql.all([Sql(f"contains(lower({value_sql}), lower(?))", [n]) for n in needles])
 
 
 def _search(spec: Spec, resolve: Resolver) -> Sql:
     col = _column(spec, resolve)
-    return search_predicate(col.as_text, spec.obj("query"))
+    # As a filter, a null value is unknown whatever the spec (three-valued logic under `not`).
+    return search_predicate(col.as_text, spec.obj("query")).wrap(
+        f"CASE WHEN {col.as_text} IS NULL THEN NULL ELSE ", " END"
+    )
 
 
 def _interval(spec: Spec, resolve: Resolver) -> Sql:

@@ -77,6 +77,9 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     if spec.raw("subtotalsSpec") is not None:
         raise Unsupported("groupBy subtotalsSpec is not supported by localdruid")
     summary = not dims and not plan.bucketed
+    if not plan.intervals and not plan.bucketed:
+        # Druid stamps granularity-all rows with the first interval's start; with none it fails.
+        raise InvalidInput("groupBy with granularity all needs at least one interval")
     if not segments_in(ds, plan.intervals) and not summary:
         return []
     columns: dict[str, ColumnRef] = {d.name: ColumnRef(f"d{i}", d.type) for i, d in enumerate(dims)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +37,12 @@ def _metric(op: str) -> Callable[[Spec, Columns], Sql]:
             # Druid compares a missing metric as null, which matches no comparison.
             return FALSE
         number = to_number(spec.require("value"), spec.at("value"))
+        try:
+            bound = float(number)
+        except OverflowError:  # a huge JSON integer: Java's doubleValue() is infinite
+            bound = math.inf if number > 0 else -math.inf
         # Druid's having is two-valued: a null metric compares false.
-        return Sql(f"COALESCE(CAST({col.sql} AS DOUBLE) {op} ?, FALSE)", [float(number)])
+        return Sql(f"COALESCE(CAST({col.sql} AS DOUBLE) {op} ?, FALSE)", [bound])
 
     return build
 

@@ -56,6 +56,7 @@ def run_datasource_metadata(spec: Spec, ds: Datasource, ex: Execution) -> list[d
 
 
 _DEFAULT_ANALYSES = ["cardinality", "interval", "minmax"]
+WEEK_MS = 7 * 86_400_000
 _KNOWN_ANALYSES = {
     "cardinality",
     "interval",
@@ -68,19 +69,15 @@ _KNOWN_ANALYSES = {
 }
 
 
-def _segment_id(ds: Datasource, seg: Segment) -> str:
+def segment_id(ds: Datasource, seg: Segment) -> str:
     interval = timeutil.format_interval(seg.start, seg.end).replace("/", "_")
     suffix = f"_{seg.partition}" if seg.partition else ""
-    return f"{ds.name}_{interval}_{seg.version}{suffix}"
+    return f"{ds.segment_datasource(seg)}_{interval}_{seg.version}{suffix}"
 
 
 def run_segment_metadata(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
-    if spec.data.get("intervals") is None and ds.segments:
-        # Druid's broker default: the week before the end of the newest segment.
-        end = max(s.end for s in ds.segments)
-        intervals = [(end - 7 * 86_400_000, end)]
-    else:
-        intervals = parse_intervals(spec, required=False)
+    default = spec.data.get("intervals") is None
+    intervals = parse_intervals(spec, required=False)
     analyses = spec.raw("analysisTypes", _DEFAULT_ANALYSES)
     if not isinstance(analyses, list) or not all(isinstance(a, str) for a in analyses):
         raise InvalidInput("analysisTypes must be an array of strings")
@@ -88,11 +85,22 @@ def run_segment_metadata(spec: Spec, ds: Datasource, ex: Execution) -> list[dict
     if unknown:
         raise InvalidInput(f"analysisTypes: unknown analysis types {unknown}")
     merge = spec.bool("merge")
-    segments = segments_in(ds, intervals)
+    segments = _default_window(ds) if default else segments_in(ds, intervals)
     if not segments:
         return []
     groups = [segments] if merge else [[s] for s in segments]
     return [_analyze(ds, group, analyses, merge, ex) for group in groups]
+
+
+def _default_window(ds: Datasource) -> list[Segment]:
+    """Druid's broker default: the week before the end of the newest segment, per table (a
+    union runs once per member table)."""
+    ends: dict[str, int] = {}
+    for seg in ds.segments:
+        owner = ds.segment_datasource(seg)
+        ends[owner] = max(ends.get(owner, seg.end), seg.end)
+    windows = {owner: (end - WEEK_MS, end) for owner, end in ends.items()}
+    return [seg for seg in ds.segments if seg.overlaps(*windows[ds.segment_datasource(seg)])]
 
 
 def _analyze(
@@ -124,7 +132,7 @@ def _analyze(
         }
     first = segments[0]
     result: dict[str, Any] = {
-        "id": "merged" if merged else _segment_id(ds, first),
+        "id": "merged" if merged else segment_id(ds, first),
         "intervals": (
             [timeutil.format_interval(min(s.start for s in segments), max(s.end for s in segments))]
             if "interval" in analyses

@@ -147,6 +147,10 @@ QUERIES = settings(
 @example(query={"queryType": "topN", "dataSource": "edits", "threshold": 10**30})
 @example(query={**timeseries("edits"), "context": {"timeout": 10**400}})
 @example(query={**timeseries("edits"), "context": {"timeout": 1e300}})
+@example(
+    query={**GROUPBY, "having": {"type": "greaterThan", "aggregation": "rows", "value": 10**400}}
+)
+@example(query={"queryType": "groupBy", "dataSource": "edits", "intervals": []})
 def test_random_queries_get_an_answer_or_a_druid_error(
     druid: LocalDruid, edits: str, query: dict[str, Any]
 ) -> None:

@@ -183,7 +183,9 @@ BAD_QUERIES = [
     ),
     (
         "unsupported query type",
-        json.dumps({"queryType": "scan", "dataSource": "edits", "intervals": [INTERVAL]}).encode(),
+        json.dumps(
+            {"queryType": "windowOperator", "dataSource": "edits", "intervals": [INTERVAL]}
+        ).encode(),
         501,
         None,
     ),
