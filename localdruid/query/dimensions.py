@@ -21,16 +21,22 @@ class Dimension:
     type: str
 
 
-def parse_dimension(value: Any, resolve: Resolver, path: str) -> Dimension:
-    if isinstance(value, str):
-        col = resolve(value)
-        return Dimension(value, col.as_text, "STRING")
-    spec = Spec(value, path)
+def check_default_spec(spec: Spec) -> None:
+    """Only `default` dimension specs are supported: Druid's other types answer 501, unknown
+    types 400 as in Druid."""
     kind = spec.raw("type", "default")
     if kind != "default":
         if kind in ("extraction", "listFiltered", "regexFiltered", "prefixFiltered", "lookup"):
             raise Unsupported(f"Dimension spec type [{kind}] is not supported by localdruid")
         raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of dimension spec")
+
+
+def parse_dimension(value: Any, resolve: Resolver, path: str) -> Dimension:
+    if isinstance(value, str):
+        col = resolve(value)
+        return Dimension(value, col.as_text, "STRING")
+    spec = Spec(value, path)
+    check_default_spec(spec)
     column = spec.str("dimension")
     name = spec.str("outputName", None) or column
     out_type = str(spec.raw("outputType", "STRING")).upper()

@@ -22,6 +22,7 @@ from localdruid.query.base import (
     time_condition,
 )
 from localdruid.query.columns import Resolver, datasource_resolver
+from localdruid.query.dimensions import check_default_spec
 from localdruid.query.filters import compile_filter, search_predicate
 from localdruid.sql import Sql, quote_ident
 from localdruid.storage import Datasource, Segment
@@ -83,11 +84,7 @@ def _search_dimensions(spec: Spec) -> list[SearchDimension] | None:
             dims.append(SearchDimension(value, value))
             continue
         item = Spec(value, f"searchDimensions[{i}]")
-        kind = item.raw("type", "default")
-        if kind != "default":
-            if kind in ("extraction", "listFiltered", "regexFiltered", "prefixFiltered", "lookup"):
-                raise Unsupported(f"Dimension spec type [{kind}] is not supported by localdruid")
-            raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of dimension spec")
+        check_default_spec(item)
         column = item.str("dimension")
         dims.append(SearchDimension(column, item.str("outputName", None) or column))
     return dims
