@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from localdruid.errors import InvalidInput
@@ -140,6 +141,16 @@ def to_number(value: Any, where: str) -> float | int:
             except ValueError:
                 pass
     raise InvalidInput(f"{where} must be a number, got {_type_name(value)} [{value!r}]")
+
+
+def to_double(value: Any, where: str) -> float:
+    """A number as Java's doubleValue() reads it: an integer too large for a double is
+    infinite, not an error."""
+    number = to_number(value, where)
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def to_bool(value: Any, where: str) -> bool:

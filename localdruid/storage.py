@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 
@@ -22,6 +22,16 @@ PHYSICAL_TYPES = {
     "COMPLEX<hyperUnique>": "UBIGINT[]",
 }
 NUMERIC_TYPES = ("LONG", "FLOAT", "DOUBLE")
+# A first/last metric stores its row's time with the value, as Druid's serializable pairs do.
+PAIR_TYPES = {
+    "STRING": "COMPLEX<serializablePairLongString>",
+    "LONG": "COMPLEX<serializablePairLongLong>",
+    "DOUBLE": "COMPLEX<serializablePairLongDouble>",
+    "FLOAT": "COMPLEX<serializablePairLongFloat>",
+}
+PHYSICAL_TYPES.update(
+    {pair: f"STRUCT(t BIGINT, v {PHYSICAL_TYPES[kind]})" for kind, pair in PAIR_TYPES.items()}
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class Datasource:
     segments: tuple[Segment, ...] = ()
     next_id: int = 1
     updated: int = 0  # epoch ms of the last committed change (dataSourceMetadata)
+    # Whether the table's rowid is the rows' order in their segment (inline rows are not sorted).
+    rowid_is_order: ClassVar[bool] = False
 
     @property
     def dimensions(self) -> list[str]:

@@ -45,6 +45,14 @@ _SELF_COMBINING = (
     "floatMin",
     "floatMax",
     "hyperUnique",
+    "stringFirst",
+    "stringLast",
+    "longFirst",
+    "longLast",
+    "doubleFirst",
+    "doubleLast",
+    "floatFirst",
+    "floatLast",
 )
 
 
@@ -151,8 +159,8 @@ def _combining(column: Column) -> dict[str, Any]:
     aggregator = column.aggregator or {}
     kind = aggregator.get("type")
     if kind == "filtered":
-        inner = aggregator.get("aggregator") or {}
-        kind = inner.get("type")
+        aggregator = aggregator.get("aggregator") or {}
+        kind = aggregator.get("type")
     if kind == "count":
         kind = "longSum"
     if kind not in _SELF_COMBINING:
@@ -160,4 +168,7 @@ def _combining(column: Column) -> dict[str, Any]:
             f"compaction cannot merge metric [{column.name}] of type [{kind}] in localdruid; "
             "give a metricsSpec"
         )
-    return {"type": kind, "name": column.name, "fieldName": column.name}
+    combining = {"type": kind, "name": column.name, "fieldName": column.name}
+    if "maxStringBytes" in aggregator:
+        combining["maxStringBytes"] = aggregator["maxStringBytes"]
+    return combining

@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from localdruid.jsonspec import Spec
 from localdruid.query.columns import ColumnRef
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql, quote_ident
-from localdruid.storage import PHYSICAL_TYPES, Column, Datasource, Segment, Store
+from localdruid.storage import PAIR_TYPES, PHYSICAL_TYPES, Column, Datasource, Segment, Store
 
 Progress = Callable[[str, float], None]
 
@@ -92,14 +92,31 @@ _NUMERIC_METRICS = {
 }
 
 
+# First/last metrics: the type of the value kept, and the aggregate choosing the pair to keep.
+FIRST_LAST_METRICS = {
+    "stringFirst": ("STRING", "arg_min_null"),
+    "stringLast": ("STRING", "arg_max_null"),
+    "longFirst": ("LONG", "arg_min_null"),
+    "longLast": ("LONG", "arg_max_null"),
+    "doubleFirst": ("DOUBLE", "arg_min_null"),
+    "doubleLast": ("DOUBLE", "arg_max_null"),
+    "floatFirst": ("FLOAT", "arg_min_null"),
+    "floatLast": ("FLOAT", "arg_max_null"),
+}
+
+
 def plan_metric(
-    value: Any, text: Callable[[str], str], path: str, stored: Collection[str] = ()
+    value: Any, text: Callable[[str], str], path: str, stored: Mapping[str, str] | None = None
 ) -> MetricPlan:
     """How one metricsSpec aggregator is computed from input columns (given as text SQL).
-    `stored` names input columns holding a datasource's stored hyperUnique values, not text."""
+    `stored` gives the types of input columns holding a datasource's stored complex values
+    (hyperUnique hashes, first/last pairs), which are not text."""
     spec = Spec(value, path)
     kind = spec.type()
     name = spec.str("name")
+    stored = stored or {}
+    if kind in FIRST_LAST_METRICS:
+        return _first_last_metric(spec, kind, name, text, stored)
     if spec.has("fieldName") and spec.str("fieldName") in stored and kind != "hyperUnique":
         raise Unsupported(
             f"{path}: metric type [{kind}] over the stored sketch column "
@@ -122,6 +139,11 @@ def plan_metric(
     if kind == "hyperUnique":
         field = text(spec.str("fieldName"))
         agg = {"type": "hyperUnique", "name": name, "fieldName": spec.str("fieldName")}
+        if stored.get(spec.str("fieldName")) not in (None, "COMPLEX<hyperUnique>"):
+            raise Unsupported(
+                f"{path}: hyperUnique over the stored column [{spec.str('fieldName')}] is not "
+                "supported by localdruid"
+            )
         if spec.str("fieldName") in stored:
             # Druid's hyperUnique folds a column that already holds sketches into one sketch.
             return MetricPlan(
@@ -161,6 +183,57 @@ def plan_metric(
             },
         )
     raise Unsupported(f"{path}: metric type [{kind}] is not supported at ingestion by localdruid")
+
+
+def _first_last_metric(
+    spec: Spec, kind: str, name: str, text: Callable[[str], str], stored: Mapping[str, str]
+) -> MetricPlan:
+    """A first/last metric stores a (time, value) pair per row: the input row's own timestamp
+    (not truncated to the query granularity) with its value. Rollup keeps the pair of the
+    earliest (latest) time; between equal times the first (last) input row, as Druid's
+    aggregators replace only on an earlier (on a later or equal) time. Over a stored pair column
+    the stored times are compared."""
+    value_type, fn = FIRST_LAST_METRICS[kind]
+    if spec.has("timeColumn") and spec.str("timeColumn") != "__time":
+        raise Unsupported(f"{spec.path}: a timeColumn other than __time is not supported")
+    field = spec.str("fieldName")
+    pair_type = PAIR_TYPES[value_type]
+    physical = PHYSICAL_TYPES[pair_type]
+    limit = spec.int("maxStringBytes", 1024, minimum=1)
+    agg: dict[str, Any] = {"type": kind, "name": name, "fieldName": field, "timeColumn": "__time"}
+    if value_type == "STRING":
+        agg["maxStringBytes"] = limit
+    source = text(field)
+    if field in stored:
+        held = stored[field]
+        if held not in PAIR_TYPES.values() or (value_type == "STRING") != (
+            held == PAIR_TYPES["STRING"]
+        ):
+            raise Unsupported(
+                f"{spec.path}: metric type [{kind}] over the stored column [{field}] of type "
+                f"[{held}] is not supported by localdruid"
+            )
+        value = f"left(({source}).v, {int(limit)})" if value_type == "STRING" else f"({source}).v"
+        pair = (
+            f"(CASE WHEN {source} IS NULL THEN NULL ELSE {{'t': ({source}).t, 'v': {value}}} END)"
+        )
+        key = f"(CASE WHEN {source} IS NULL THEN NULL ELSE {{'t': ({source}).t, 'r': rowid}} END)"
+    else:
+        if value_type == "STRING":
+            value = f"left({source}, {int(limit)})"
+        elif value_type == "LONG":
+            value = parse_long(source)
+        else:
+            value = cast_text(source, value_type)
+        pair = f"{{'t': __time, 'v': {value}}}"
+        key = "{'t': __time, 'r': rowid}"
+    return MetricPlan(
+        name,
+        pair_type,
+        Sql(f"CAST({fn}({pair}, {key}) AS {physical})"),
+        Sql(f"CAST({pair} AS {physical})"),
+        agg,
+    )
 
 
 def _filter_columns(value: Any) -> set[str]:
@@ -310,10 +383,10 @@ class Loader:
                 wanted.append(name)
         index = {name: f"i{k}" for k, name in enumerate(wanted)}
         stored = {
-            name
+            name: kind
             for reader in sources
             if isinstance(reader, DatasourceReader)
-            for name in reader.complex
+            for name, kind in reader.complex.items()
             if name in wanted
         }
         if stored and len(sources) > 1:
@@ -321,9 +394,9 @@ class Loader:
                 f"reading the stored sketch column [{min(stored)}] together with other input "
                 "sources is not supported by localdruid"
             )
-        if stored & {n for n, _ in dims}:
+        if stored.keys() & {n for n, _ in dims}:
             raise Unsupported(
-                f"the stored sketch column [{min(stored & {n for n, _ in dims})}] cannot be "
+                f"the stored sketch column [{min(stored.keys() & {n for n, _ in dims})}] cannot be "
                 "read as a dimension by localdruid; list the dimensions or exclude it"
             )
 
@@ -455,7 +528,8 @@ class Loader:
         files = input_files(source, self.store.data_dir / "tmp", self.allowed_dirs)
         if kind == "inline":
             self.scratch.extend(files)  # written for this load only
-        return [Reader(self.spec.input_format, files)] if files else []
+        reader = Reader(self.spec.input_format, files, nested=self.spec.typed_discovery)
+        return [reader] if files else []
 
     def _keeps_time(self, source: Reader | DatasourceReader) -> bool:
         """Whether a source's rows take their timestamp from `__time`, whatever the spec says."""
@@ -666,6 +740,10 @@ def combine_sql(aggregator: dict[str, Any] | None, column: str, physical: str) -
         return f"list_distinct(flatten(list({column})))"
     if kind in _NUMERIC_METRICS:
         return f"CAST({_NUMERIC_METRICS[kind][1]}({column}) AS {physical})"
+    if kind in FIRST_LAST_METRICS:
+        # The table's rowid orders rows of equal times as they were pushed.
+        key = f"(CASE WHEN {column} IS NULL THEN NULL ELSE {{'t': ({column}).t, 'r': rowid}} END)"
+        return f"{FIRST_LAST_METRICS[kind][1]}({column}, {key})"
     return None
 
 

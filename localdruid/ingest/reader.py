@@ -7,8 +7,10 @@ import fnmatch
 import gzip
 import io
 import os
+import re
 import uuid
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import duckdb
 
 from localdruid import timeutil
 from localdruid.errors import InvalidInput
+from localdruid.ingest.flatten import FlattenSpec, json_text, parse_flatten_spec
 from localdruid.jsonspec import Spec
 from localdruid.query.columns import ColumnRef
 from localdruid.query.filters import compile_filter
@@ -90,28 +93,92 @@ def _first_line(path: Path, skip: int) -> str:
 class Reader:
     """How to read an input format: the columns it has and SQL reading them all as text."""
 
-    def __init__(self, input_format: dict[str, Any], files: list[Path]) -> None:
+    def __init__(
+        self, input_format: dict[str, Any], files: list[Path], nested: bool = False
+    ) -> None:
         self.spec = Spec(input_format, "ioConfig.inputFormat")
         self.kind = self.spec.type()
         self.files = files
+        # Druid discovers nested objects as fields only with useSchemaDiscovery (as JSON columns).
+        self.nested = nested
+        self.flatten = FlattenSpec()
+        if self.kind in ("json", "parquet"):
+            self.flatten = parse_flatten_spec(
+                self.spec.raw("flattenSpec"), self.spec.at("flattenSpec"), self.kind
+            )
 
     def json_keys(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-        """Keys of every JSON object in the input, in order of first appearance, with JSON types."""
+        """Keys of the JSON objects in the input, in order of first appearance, with JSON types.
+        As in Druid's field discovery, a key counts only if some object holds a value there that
+        is not null, not an object and not an array holding arrays or objects; unless nested
+        fields are discovered too, when every key counts."""
         rows = cur.execute(
             "WITH docs AS (SELECT json, row_number() OVER () AS r"
             " FROM read_ndjson_objects(?, ignore_errors=true)),"
             " keys AS (SELECT json, r, unnest(json_keys(json)) AS key,"
-            " unnest(range(len(json_keys(json)))) AS pos FROM docs)"
-            " SELECT key, list(DISTINCT json_type(json -> ('$.\"' || key || '\"')))"
-            " FROM keys GROUP BY key ORDER BY min(r), min(pos)",
+            " unnest(range(len(json_keys(json)))) AS pos FROM docs),"
+            " vals AS (SELECT r, pos, key,"
+            " json -> ('/' || replace(replace(key, '~', '~0'), '/', '~1')) AS v FROM keys),"
+            " typed AS (SELECT r, pos, key, v, json_type(v) AS t FROM vals)"
+            " SELECT key, list(DISTINCT t), bool_or(CASE t WHEN 'OBJECT' THEN false"
+            " WHEN 'NULL' THEN false WHEN 'ARRAY' THEN"
+            " NOT list_has_any(json_type(v, '$[*]'), ['OBJECT', 'ARRAY']) ELSE true END)"
+            " FROM typed GROUP BY key ORDER BY min(r), min(pos)",
             [[str(f) for f in self.files]],
         ).fetchall()
-        return [(key, _json_type(types)) for key, types in rows]
+        return [(key, _json_type(types)) for key, types, flat in rows if flat or self.nested]
+
+    def flattened_fields(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+        """The flattenSpec's fields, with the types their values have in the input."""
+        values = self.flatten.fields.values()
+        types = ", ".join(f"list(DISTINCT json_type({sql}))" for sql in values)
+        sql = Sql(f"SELECT {types} FROM ") + self._records()
+        row = cur.execute(sql.text, sql.params).fetchall()[0]
+        return [(name, _json_type(t)) for name, t in zip(self.flatten.fields, row, strict=True)]
+
+    def _records(self) -> Sql:
+        """The input with each record as one JSON value in column `json`, for flattening; a
+        Parquet row keeps its columns too, in the struct `__row`."""
+        if self.kind == "parquet":
+            return (
+                Sql("(SELECT src AS __row, to_json(src) AS json FROM ")
+                + self._parquet()
+                + " AS src) AS records"
+            )
+        return Sql("read_json_objects(?, format='auto')", [[str(f) for f in self.files]])
+
+    def _parquet(self) -> Sql:
+        return Sql(
+            "read_parquet(?, binary_as_string=?, union_by_name=true)",
+            [[str(f) for f in self.files], self.spec.bool("binaryAsString")],
+        )
+
+    @cached_property
+    def parquet_schema(self) -> dict[str, str]:
+        """Column names and DuckDB types of the Parquet files, from their footers alone."""
+        sql = Sql("DESCRIBE SELECT * FROM ") + self._parquet()
+        with duckdb.connect() as con:
+            return {
+                name: str(kind) for name, kind, *_ in con.execute(sql.text, sql.params).fetchall()
+            }
 
     def columns(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-        """Input column names with the type discovery would give them (STRING for delimited)."""
+        """Input column names with the type discovery would give them (STRING for delimited):
+        for JSON, the flattenSpec's fields, then the discovered root fields they do not name."""
         if self.kind == "json":
-            return self.json_keys(cur)
+            found = self.flattened_fields(cur) if self.flatten.fields else []
+            if self.flatten.discover:
+                found += [k for k in self.json_keys(cur) if k[0] not in self.flatten.fields]
+            return found
+        if self.kind == "parquet":
+            found = self.flattened_fields(cur) if self.flatten.fields else []
+            if self.flatten.discover:
+                found += [
+                    (name, _parquet_type(kind))
+                    for name, kind in self.parquet_schema.items()
+                    if name not in self.flatten.fields and (self.nested or _flat_parquet(kind))
+                ]
+            return found
         names: list[str] = []
         for path in self.files:
             for name in self._header(path):
@@ -134,6 +201,13 @@ class Reader:
 
     def relation(self, wanted: list[str]) -> Sql:
         """A SELECT of the wanted input columns as VARCHAR (missing ones are NULL)."""
+        if self.kind == "json" and self.flatten.fields:
+            select = ", ".join(
+                f"{json_text(self.flatten.value(name))} AS {_quote(name)}" for name in wanted
+            )
+            return Sql(f"SELECT {select or '1 AS __none'} FROM ") + self._records()
+        if self.kind == "parquet":
+            return self._parquet_relation(wanted)
         if self.kind == "json":
             columns = dict.fromkeys(wanted, "VARCHAR")
             return Sql(
@@ -164,6 +238,22 @@ class Reader:
                 )
             )
         return Sql.join(" UNION ALL ", parts)
+
+    def _parquet_relation(self, wanted: list[str]) -> Sql:
+        """Parquet columns as text; flattenSpec fields from each row's JSON form."""
+        schema = self.parquet_schema
+        row = "__row." if self.flatten.fields else ""
+
+        def value(name: str) -> str:
+            if name in self.flatten.fields:
+                return json_text(self.flatten.fields[name])
+            if name in schema:
+                return _parquet_text(row + _quote(name), schema[name])
+            return "CAST(NULL AS VARCHAR)"
+
+        select = ", ".join(f"{value(name)} AS {_quote(name)}" for name in wanted) or "1 AS __none"
+        source = self._records() if self.flatten.fields else self._parquet()
+        return Sql(f"SELECT {select} FROM ") + source
 
 
 class DatasourceReader:
@@ -225,6 +315,40 @@ class DatasourceReader:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+_PARQUET_LONGS = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+)
+_NESTED = re.compile(r"STRUCT|MAP|UNION|\[\]\[\]")
+
+
+def _flat_parquet(kind: str) -> bool:
+    """What Druid's field discovery takes from Parquet: primitives and lists of primitives."""
+    return _NESTED.search(kind) is None
+
+
+def _parquet_type(kind: str) -> str:
+    if kind in _PARQUET_LONGS:
+        return "LONG"
+    if kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL"):
+        return "DOUBLE"
+    return "STRING"
+
+
+def _parquet_text(column: str, kind: str) -> str:
+    """A Parquet value as the text a JSON reader would give: timestamps as epoch millis, bytes not
+    marked as text in base64 (as Druid writes byte arrays into string dimensions), lists and
+    structs as JSON text."""
+    if kind == "BLOB":
+        return f"base64({column})"
+    if kind.startswith("TIMESTAMP"):
+        return f"CAST(epoch_ms({column}) AS VARCHAR)"
+    if kind.startswith("DECIMAL"):
+        return f"CAST(CAST({column} AS DOUBLE) AS VARCHAR)"
+    if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
+        return f"CAST(to_json({column}) AS VARCHAR)"
+    return f"CAST({column} AS VARCHAR)"
 
 
 def _json_type(types: list[str | None]) -> str:

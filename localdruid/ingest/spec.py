@@ -8,6 +8,7 @@ from typing import Any
 
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
+from localdruid.ingest.flatten import parse_flatten_spec
 from localdruid.jsonspec import Spec
 from localdruid.query.columns import ColumnRef
 from localdruid.query.filters import compile_filter
@@ -192,11 +193,14 @@ def parse_index_task(task: Any) -> IngestSpec:
     if _reads_files(source):
         if input_format is None:
             raise InvalidInput("Missing required field [inputFormat] in ioConfig")
-        format_type = Spec(input_format, "ioConfig.inputFormat").type()
-        if format_type not in ("json", "csv", "tsv"):
+        fmt = Spec(input_format, "ioConfig.inputFormat")
+        format_type = fmt.type()
+        if format_type not in ("json", "csv", "tsv", "parquet"):
             raise Unsupported(f"inputFormat type [{format_type}] is not supported by localdruid")
-        if Spec(input_format, "ioConfig.inputFormat").raw("flattenSpec"):
-            raise Unsupported("json flattenSpec is not supported yet")
+        if format_type in ("json", "parquet"):
+            parse_flatten_spec(fmt.raw("flattenSpec"), fmt.at("flattenSpec"), format_type)
+        if format_type == "parquet":
+            fmt.bool("binaryAsString")
 
     return IngestSpec(
         task_type=task_type,

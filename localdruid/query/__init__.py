@@ -9,7 +9,7 @@ import duckdb
 
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
-from localdruid.query import groupby, metadata, scan, search, timeseries, topn
+from localdruid.query import groupby, metadata, scan, search, subquery, timeseries, topn
 from localdruid.query.base import Execution, resolve_datasource
 from localdruid.storage import Datasource
 
@@ -51,4 +51,33 @@ def run_query(
 ) -> list[dict[str, Any]]:
     kind = query_type(query)
     spec = Spec(query, "")
-    return HANDLERS[kind](spec, resolve_datasource(spec, catalog, cursor), ex)
+    budget = subquery.RowBudget.of(spec)
+    return HANDLERS[kind](spec, _datasource(spec, kind, cursor, catalog, ex, budget, 0), ex)
+
+
+def _datasource(
+    spec: Spec,
+    kind: str,
+    cursor: duckdb.DuckDBPyConnection,
+    catalog: dict[str, Datasource],
+    ex: Execution,
+    budget: subquery.RowBudget,
+    depth: int,
+) -> Datasource:
+    """The datasource a query reads; a query datasource first runs its inner query, which may
+    itself read a query datasource."""
+    inner = subquery.inner_query(spec, kind)
+    if inner is None:
+        return resolve_datasource(spec, catalog, cursor)
+    inner_kind = query_type(inner.data)
+    inner_ds = _datasource(inner, inner_kind, cursor, catalog, ex, budget, depth + 1)
+    return subquery.results_datasource(
+        outer_type=kind,
+        inner=inner,
+        inner_type=inner_kind,
+        inner_ds=inner_ds,
+        results=HANDLERS[inner_kind](inner, inner_ds, ex),
+        cursor=cursor,
+        budget=budget,
+        depth=depth,
+    )

@@ -10,9 +10,10 @@ from typing import Any
 
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
-from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.query.columns import ORDER_KEY, ColumnRef, Resolver
 from localdruid.query.filters import compile_filter
-from localdruid.sql import Sql, quote_ident
+from localdruid.sql import Sql
+from localdruid.storage import PAIR_TYPES
 
 # Where a filtered aggregator's FILTER clause goes: right after each aggregate call.
 SLOT = "\x00"
@@ -80,10 +81,17 @@ def _double_of(col: ColumnRef) -> str:
     return f"(CASE WHEN {col.sql} IS NULL THEN NULL ELSE {parsed} END)"
 
 
-def _field(spec: Spec, resolve: Resolver) -> ColumnRef:
+def _field(spec: Spec, resolve: Resolver, pairs: bool = False) -> ColumnRef:
+    """The aggregator's input column; stored first/last pairs only for `pairs`."""
     if spec.has("expression"):
         raise Unsupported(f"{spec.path}: aggregator expressions are not supported by localdruid")
-    return resolve(spec.str("fieldName"))
+    col = resolve(spec.str("fieldName"))
+    if col.type in PAIR_TYPES.values() and not pairs:
+        raise Unsupported(
+            f"Aggregator type [{spec.type()}] over the first/last column "
+            f"[{spec.str('fieldName')}] is not supported by localdruid ({spec.path})"
+        )
+    return col
 
 
 def _sum(kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
@@ -149,10 +157,28 @@ def _cardinality(spec: Spec, resolve: Resolver) -> tuple[str, str]:
 
 
 def _first_last(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
-    """The value at the earliest (or latest) __time; rows with a null value still count."""
+    """The value at the earliest (or latest) __time; rows with a null value still count. Among
+    rows of the same time Druid's first keeps the first row in segment order (it replaces only on
+    an earlier time) and last the last one (it replaces on a later or equal time)."""
 
     def build(spec: Spec, resolve: Resolver) -> tuple[str, str]:
-        col = _field(spec, resolve)
+        if spec.has("timeColumn") and spec.str("timeColumn") != "__time":
+            raise Unsupported(f"{spec.path}: a timeColumn other than __time is not supported")
+        col = _field(spec, resolve, pairs=True)
+        order = resolve(ORDER_KEY).sql
+        if col.type in PAIR_TYPES.values():
+            # A stored (time, value) pair: Druid compares the stored times, not __time.
+            if (kind == "STRING") != (col.type == PAIR_TYPES["STRING"]):
+                raise Unsupported(
+                    f"Aggregator type [{spec.type()}] over the column [{spec.str('fieldName')}] "
+                    f"of type [{col.type}] is not supported by localdruid ({spec.path})"
+                )
+            order = (
+                f"(CASE WHEN {col.sql} IS NULL THEN NULL "
+                f"ELSE {{'p': ({col.sql}).t, 'o': {order}}} END)"
+            )
+            held = next(k for k, pair in PAIR_TYPES.items() if pair == col.type)
+            col = ColumnRef(f"({col.sql}).v", held)
         if kind == "STRING":
             limit = spec.int("maxStringBytes", 1024, minimum=1)
             value = f"left({col.as_text}, {int(limit)})"
@@ -160,7 +186,7 @@ def _first_last(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str
             value = _long_of(col)
         else:
             value = f"CAST({_double_of(col)} AS {_sql_type(kind)})"
-        return f"{fn}({value}, {quote_ident('__time')}){SLOT}", kind
+        return f"{fn}({value}, {order}){SLOT}", kind
 
     return build
 

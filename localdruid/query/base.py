@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 
@@ -147,6 +147,8 @@ def _union(members: list[Datasource], cursor: duckdb.DuckDBPyConnection) -> Unio
 class InlineDatasource(Datasource):
     """Rows given in the query: one segment over all time, without bitmap indexes, as Druid's
     row-based segment for an inline datasource."""
+
+    rowid_is_order: ClassVar[bool] = True
 
 
 def _inline(source: Spec, query_type: Any, cursor: duckdb.DuckDBPyConnection) -> InlineDatasource:

@@ -38,6 +38,8 @@ class ColumnRef:
 
 TIME = ColumnRef(quote_ident("__time"), "LONG")
 MISSING = ColumnRef("CAST(NULL AS VARCHAR)", "STRING")
+# Not a column: the name a first/last aggregator resolves to get the rows' segment order.
+ORDER_KEY = "\x00segment order"
 
 Resolver = Callable[[str], ColumnRef]
 
@@ -48,6 +50,8 @@ def datasource_resolver(ds: Datasource | None) -> Resolver:
     def resolve(name: str) -> ColumnRef:
         if name == "__time":
             return TIME
+        if name == ORDER_KEY:
+            return segment_order(ds)
         if ds is None:
             return MISSING
         column = ds.columns.get(name)
@@ -56,3 +60,19 @@ def datasource_resolver(ds: Datasource | None) -> Resolver:
         return ColumnRef(quote_ident(column.physical), column.type)
 
     return resolve
+
+
+def segment_order(ds: Datasource | None) -> ColumnRef:
+    """A sortable key giving the order of rows in Druid's segments: by __time, then segment, then
+    each dimension in order with nulls first (a segment's rows are sorted by time and dimensions);
+    inline rows keep the order they were given in."""
+    time = quote_ident("__time")
+    if ds is None:
+        return ColumnRef(f"{{'t': {time}}}", "STRUCT")
+    if ds.rowid_is_order:
+        return ColumnRef(f"{{'t': {time}, 'r': rowid}}", "STRUCT")
+    fields = [f"'t': {time}", "'s': __seg"]
+    for k, name in enumerate(ds.dimensions):
+        column = quote_ident(ds.columns[name].physical)
+        fields.append(f"'n{k}': {column} IS NOT NULL, 'd{k}': {column}")
+    return ColumnRef("{" + ", ".join(fields) + "}", "STRUCT")

@@ -7,7 +7,7 @@ from typing import Any
 
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
-from localdruid.jsonspec import Spec, text_of, to_number
+from localdruid.jsonspec import Spec, text_of, to_double, to_number
 from localdruid.query import orderings
 from localdruid.query.columns import ColumnRef, Resolver
 from localdruid.sql import FALSE, TRUE, Sql
@@ -112,7 +112,7 @@ def _equals(spec: Spec, resolve: Resolver) -> Sql:
             raise InvalidInput(f"{spec.at('matchValue')}: [{value}] is not a LONG")
         number = int(number)
     else:
-        number = float(number)
+        number = to_double(number, spec.at("matchValue"))
     if not col.numeric:
         # A number matched against a string column compares with the number's text ("1.0").
         return Sql(f"{col.as_text} = ?", [str(number) if kind == "LONG" else repr(number)])
@@ -195,8 +195,8 @@ def _range(spec: Spec, resolve: Resolver) -> Sql:
         value_sql, low, high = col.as_text, text_of(lower), text_of(upper)
     else:
         value_sql = col.as_double
-        low = None if lower is None else float(to_number(lower, spec.at("lower")))
-        high = None if upper is None else float(to_number(upper, spec.at("upper")))
+        low = None if lower is None else to_double(lower, spec.at("lower"))
+        high = None if upper is None else to_double(upper, spec.at("upper"))
     return _bound_sides(value_sql, low, high, spec.bool("lowerOpen"), spec.bool("upperOpen"))
 
 

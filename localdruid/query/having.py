@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from localdruid.errors import InvalidInput
-from localdruid.jsonspec import Spec, text_of, to_number
+from localdruid.jsonspec import Spec, text_of, to_double
 from localdruid.query.columns import ColumnRef
 from localdruid.query.filters import compile_filter
 from localdruid.sql import FALSE, TRUE, Sql
@@ -36,11 +35,7 @@ def _metric(op: str) -> Callable[[Spec, Columns], Sql]:
         if col is None:
             # Druid compares a missing metric as null, which matches no comparison.
             return FALSE
-        number = to_number(spec.require("value"), spec.at("value"))
-        try:
-            bound = float(number)
-        except OverflowError:  # a huge JSON integer: Java's doubleValue() is infinite
-            bound = math.inf if number > 0 else -math.inf
+        bound = to_double(spec.require("value"), spec.at("value"))
         # Druid's having is two-valued: a null metric compares false.
         return Sql(f"COALESCE(CAST({col.sql} AS DOUBLE) {op} ?, FALSE)", [bound])
 

@@ -151,6 +151,29 @@ QUERIES = settings(
     query={**GROUPBY, "having": {"type": "greaterThan", "aggregation": "rows", "value": 10**400}}
 )
 @example(query={"queryType": "groupBy", "dataSource": "edits", "intervals": []})
+# Were 500s: a number too large for a double in a range or equals filter (Java reads infinity).
+@example(
+    query={
+        **timeseries("edits"),
+        "filter": {
+            "type": "range",
+            "column": "added",
+            "matchValueType": "DOUBLE",
+            "lower": 10**400,
+        },
+    }
+)
+@example(
+    query={
+        **timeseries("edits"),
+        "filter": {
+            "type": "equals",
+            "column": "added",
+            "matchValueType": "DOUBLE",
+            "matchValue": -(10**400),
+        },
+    }
+)
 def test_random_queries_get_an_answer_or_a_druid_error(
     druid: LocalDruid, edits: str, query: dict[str, Any]
 ) -> None:
