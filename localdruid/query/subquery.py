@@ -14,11 +14,11 @@ from localdruid.query.base import (
     INLINE_QUERY_TYPES,
     InlineDatasource,
     aggregate_plan,
+    eternal_table,
     parse_granularity,
 )
 from localdruid.query.dimensions import parse_dimension
-from localdruid.sql import quote_ident
-from localdruid.storage import PHYSICAL_TYPES, Column, Datasource, Segment
+from localdruid.storage import Column, Datasource
 
 # Druid's broker default for druid.server.http.maxSubqueryRows.
 DEFAULT_MAX_SUBQUERY_ROWS = 100_000
@@ -108,29 +108,11 @@ def results_datasource(
         for i, (name, kind) in enumerate(signature)
     }
     table = f"__localdruid_subquery_{depth}"
-    defs = "".join(
-        f", {quote_ident(c.physical)} {PHYSICAL_TYPES[c.type]}" for c in columns.values()
-    )
-    cursor.execute(f"CREATE TEMP TABLE {quote_ident(table)} (__time BIGINT, __seg INTEGER{defs})")
-    if rows:
-        # One list per column, zipped back into rows by unnest: far faster than a row at a time.
-        lists = [[stamp for stamp, _ in rows], [1] * len(rows)]
-        lists += [[_value(r.get(c.name), c.type) for _, r in rows] for c in columns.values()]
-        types = ["BIGINT", "INTEGER", *(PHYSICAL_TYPES[c.type] for c in columns.values())]
-        select = ", ".join(f"unnest(?::{t}[])" for t in types)
-        cursor.execute(f"INSERT INTO {quote_ident(table)} SELECT {select}", lists)
-    eternity = Segment(
-        id=1,
-        start=timeutil.MIN_MS,
-        end=timeutil.MAX_MS,
-        version="dummy_version",
-        partition=0,
-        min_time=timeutil.MIN_MS,
-        max_time=timeutil.MAX_MS - 1,
-        num_rows=len(rows),
-        dimensions=tuple(columns),
-        metrics=(),
-    )
+    values = [
+        [stamp, 1, *(_value(row.get(c.name), c.type) for c in columns.values())]
+        for stamp, row in rows
+    ]
+    eternity = eternal_table(cursor, table, columns, values)
     return SubqueryDatasource(name="query", table=table, columns=columns, segments=(eternity,))
 
 
