@@ -106,6 +106,7 @@ def compaction_plan(ds: Datasource | None, task: CompactionSpec) -> IngestSpec:
         rollup=task.rollup if task.rollup is not None else all(s.rollup for s in touched),
         intervals=read,
         transform_filter=task.transform_filter,
+        transforms=[],
         input_source={
             "type": "druid",
             "dataSource": task.datasource,

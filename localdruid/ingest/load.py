@@ -13,13 +13,13 @@ from typing import Any
 
 import duckdb
 
-from localdruid import timeutil
+from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.ingest.compact import compaction_plan
 from localdruid.ingest.reader import DatasourceReader, Reader, input_files
 from localdruid.ingest.spec import CompactionSpec, IngestSpec
 from localdruid.jsonspec import Spec
-from localdruid.query.columns import ColumnRef
+from localdruid.query.columns import MISSING, ColumnRef
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql, quote_ident
 from localdruid.storage import PAIR_TYPES, PHYSICAL_TYPES, Column, Datasource, Segment, Store
@@ -251,6 +251,24 @@ def _filter_columns(value: Any) -> set[str]:
     return names
 
 
+def _input_types(
+    cur: duckdb.DuckDBPyConnection, sources: Sequence[Reader | DatasourceReader], names: set[str]
+) -> dict[str, str]:
+    """Types of the input columns transforms read: JSON numbers and stored numeric columns are
+    numbers, as in Druid's input rows; delimited text stays text. Sources that disagree widen
+    LONG to DOUBLE, anything else to STRING."""
+    types: dict[str, str] = {}
+    for reader in sources:
+        for name, kind in reader.columns(cur):
+            if name not in names:
+                continue
+            kind = "DOUBLE" if kind == "FLOAT" else kind
+            old = types.setdefault(name, kind)
+            if old != kind:
+                types[name] = "DOUBLE" if {old, kind} == {"LONG", "DOUBLE"} else "STRING"
+    return types
+
+
 def _merged(old: tuple[str, ...], new: list[str]) -> tuple[str, ...]:
     return (*old, *(n for n in new if n not in old))
 
@@ -370,6 +388,12 @@ class Loader:
         else:
             dims = [(d.name, d.type) for d in spec.dimensions]
         own_time = [s for s in sources if self._keeps_time(s)]
+        transform_reads = {
+            name
+            for _, expression in spec.transforms
+            for name in expressions.identifiers(expressions.parse(expression))
+        } - {"__time"}
+        input_types = _input_types(cur, sources, transform_reads) if spec.transforms else {}
         wanted: list[str] = []
         for name in [
             spec.timestamp_column,
@@ -377,6 +401,7 @@ class Loader:
             *(n for n, _ in dims),
             *sorted(metric_fields),
             *sorted(_filter_columns(spec.transform_filter) - {"__time"}),
+            *sorted(transform_reads),
             *([self.tag] if self.tag else []),
         ]:
             if name not in wanted:
@@ -442,15 +467,33 @@ class Loader:
         )
 
         # 2. Decide which rows are kept: a timestamp, inside the intervals, passing the filter.
-        def text(column: str) -> str:
-            if column == "__time":
-                return "CAST(__time AS VARCHAR)"
-            return index.get(column, "CAST(NULL AS VARCHAR)")
-
-        def resolve(column: str) -> ColumnRef:
+        def read(column: str) -> ColumnRef:
+            """An input column as transforms see it: typed as the input carries it."""
             if column == "__time":
                 return ColumnRef("__time", "LONG")
-            return ColumnRef(text(column), "STRING")
+            if column not in index:
+                return MISSING
+            kind = input_types.get(column, "STRING")
+            if kind in ("LONG", "DOUBLE"):
+                return ColumnRef(cast_text(index[column], kind), kind)
+            return ColumnRef(index[column], kind)
+
+        # Transforms read the input row only (never each other) and may shadow its columns;
+        # the filter, dimensions and metrics then read the transformed row, as in Druid.
+        transformed = {
+            name: expressions.compile_expression(expression, read)
+            for name, expression in spec.transforms
+        }
+
+        def resolve(column: str) -> ColumnRef:
+            if column in transformed:
+                return transformed[column]
+            if column == "__time":
+                return ColumnRef("__time", "LONG")
+            return ColumnRef(index.get(column, "CAST(NULL AS VARCHAR)"), "STRING")
+
+        def text(column: str) -> str:
+            return resolve(column).as_text
 
         keep = Sql("__time IS NOT NULL AND __time > ") + str(timeutil.MIN_MS)
         if spec.intervals:
@@ -490,7 +533,7 @@ class Loader:
         if qgran.kind == "all":
             raise InvalidInput("granularitySpec.queryGranularity cannot be all")
         parts: list[Sql | str] = [f"{time_sql} AS __time"]
-        parts += [f"{cast_text(index[n], t)} AS d{k}" for k, (n, t) in enumerate(dims)]
+        parts += [f"{cast_text(text(n), t)} AS d{k}" for k, (n, t) in enumerate(dims)]
         for k, m in enumerate(metrics):
             parts.append((m.rollup_sql if spec.rollup else m.row_sql) + f" AS m{k}")
         rows = (

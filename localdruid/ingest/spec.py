@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from localdruid import timeutil
+from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.ingest.flatten import parse_flatten_spec
 from localdruid.jsonspec import Spec
-from localdruid.query.columns import ColumnRef
+from localdruid.query.columns import MISSING, ColumnRef
 from localdruid.query.filters import compile_filter
 from localdruid.sql import quote_ident
 
@@ -44,11 +44,32 @@ class IngestSpec:
     rollup: bool
     intervals: list[tuple[int, int]] | None
     transform_filter: Any
+    transforms: list[tuple[str, str]]  # (name, expression), applied before the filter
     input_source: dict[str, Any]
     input_format: dict[str, Any]
     append: bool
     drop_existing: bool
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _transforms(transform: Spec | None) -> list[tuple[str, str]]:
+    """Expression transforms, compiled once now so that a bad one fails the submission
+    (syntax: 400, unknown function: 501) instead of the task."""
+    if transform is None or not transform.raw("transforms"):
+        return []
+    out: list[tuple[str, str]] = []
+    for i, value in enumerate(transform.list("transforms")):
+        item = Spec(value, f"{transform.at('transforms')}[{i}]")
+        if item.type() != "expression":
+            raise Unsupported(f"transform type [{item.type()}] is not supported by localdruid")
+        name, expression = item.str("name"), item.str("expression")
+        if name == "__time":
+            raise Unsupported("a transform of __time is not supported by localdruid")
+        if name in (n for n, _ in out):
+            raise InvalidInput(f"Transform [{name}] is defined more than once")
+        expressions.compile_expression(expression, lambda _: MISSING)
+        out.append((name, expression))
+    return out
 
 
 def _granularity(value: Any, default: str, where: str) -> timeutil.Granularity:
@@ -185,8 +206,7 @@ def parse_index_task(task: Any) -> IngestSpec:
             raise InvalidInput(f"{gran.at('intervals')}: {exc}") from None
 
     transform = schema.opt_obj("transformSpec")
-    if transform is not None and transform.raw("transforms"):
-        raise Unsupported("transformSpec.transforms (expressions) are not supported yet")
+    transforms = _transforms(transform)
 
     source = io.obj("inputSource")
     input_format = io.raw("inputFormat")
@@ -222,6 +242,7 @@ def parse_index_task(task: Any) -> IngestSpec:
         rollup=gran.bool("rollup", True),
         intervals=intervals,
         transform_filter=None if transform is None else transform.raw("filter"),
+        transforms=transforms,
         input_source=source.data,
         input_format=input_format or {},
         append=io.bool("appendToExisting"),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from localdruid import expressions
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
 from localdruid.query.columns import ORDER_KEY, ColumnRef, Resolver
@@ -44,6 +45,8 @@ class Aggregate:
     @property
     def empty(self) -> str:
         """The value over no rows: 0 for counting aggregators, null for the nullable rest."""
+        if self.kind == "doubleMean":
+            return "0.0"  # Druid's mean of no values
         return "0" if self.kind in ("count", "hyperUnique", "cardinality") else "NULL"
 
 
@@ -84,7 +87,11 @@ def _double_of(col: ColumnRef) -> str:
 def _field(spec: Spec, resolve: Resolver, pairs: bool = False) -> ColumnRef:
     """The aggregator's input column; stored first/last pairs only for `pairs`."""
     if spec.has("expression"):
-        raise Unsupported(f"{spec.path}: aggregator expressions are not supported by localdruid")
+        if spec.has("fieldName"):
+            raise InvalidInput(f"{spec.path}: only one of fieldName and expression may be set")
+        if pairs:
+            raise Unsupported(f"{spec.path}: aggregator expressions are not supported here")
+        return expressions.compile_expression(spec.str("expression"), resolve)
     col = resolve(spec.str("fieldName"))
     if col.type in PAIR_TYPES.values() and not pairs:
         raise Unsupported(
@@ -111,6 +118,18 @@ def _extreme(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str]]:
         return f"{fn}({value}){SLOT}", kind
 
     return build
+
+
+def _mean(spec: Spec, resolve: Resolver) -> tuple[str, str]:
+    """Druid's doubleMean: every row counts, a null or unparseable value as 0; no rows give 0."""
+    col = _field(spec, resolve)
+    if not (col.numeric or col.type == "STRING"):
+        raise Unsupported(
+            f"Aggregator type [doubleMean] over the column [{spec.str('fieldName', None)}] "
+            f"of type [{col.type}] is not supported by localdruid ({spec.path})"
+        )
+    value = f"COALESCE({_double_of(col)}, 0.0)"
+    return f"COALESCE(sum({value}){SLOT} / NULLIF(count(*){SLOT}, 0), 0.0)", "DOUBLE"
 
 
 def _count(spec: Spec, resolve: Resolver) -> tuple[str, str]:
@@ -208,6 +227,7 @@ _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
     "floatMax": _extreme("max", "FLOAT"),
     "min": _extreme("min", "DOUBLE"),
     "max": _extreme("max", "DOUBLE"),
+    "doubleMean": _mean,
     "hyperUnique": _hyper_unique,
     "cardinality": _cardinality,
     "stringFirst": _first_last("arg_min_null", "STRING"),
@@ -232,7 +252,6 @@ _UNSUPPORTED = {
     "approxHistogram",
     "approxHistogramFold",
     "fixedBucketsHistogram",
-    "doubleMean",
     "expression",
     "javascript",
     "singleValue",
@@ -307,6 +326,16 @@ class PostContext:
             )
         return self.sql[name], self.types[name]
 
+    def column(self, name: str) -> ColumnRef:
+        """A name as an expression post-aggregator reads it. Druid also lets it read groupBy
+        dimensions (and reads unknown names as null); those are refused here."""
+        if name not in self.sql:
+            raise Unsupported(
+                f"Expression post-aggregators reading [{name}], which is not an aggregator or "
+                "earlier post-aggregator, are not supported by localdruid"
+            )
+        return ColumnRef(self.sql[name], self.types[name])
+
 
 def _post(value: Any, ctx: PostContext, path: str) -> tuple[str, str]:
     spec = Spec(value, path)
@@ -323,8 +352,11 @@ def _post(value: Any, ctx: PostContext, path: str) -> tuple[str, str]:
         return f"CAST({float(number)!r} AS DOUBLE)", "DOUBLE"
     if kind == "arithmetic":
         return _arithmetic(spec, ctx)
-    if kind in ("doubleGreatest", "doubleLeast", "longGreatest", "longLeast"):
-        raise Unsupported(f"Post-aggregator type [{kind}] is not supported by localdruid ({path})")
+    if kind == "expression":
+        ref = expressions.compile_expression(spec.str("expression"), ctx.column)
+        return ref.sql, ref.type
+    if kind in _EXTREMES:
+        return _extreme_post(spec, ctx, kind)
     raise InvalidInput(
         f"Could not resolve type id '{kind}' as a subtype of post-aggregator at {path}"
     )
@@ -334,8 +366,6 @@ def _arithmetic(spec: Spec, ctx: PostContext) -> tuple[str, str]:
     fn = spec.str("fn")
     if fn not in _ARITHMETIC:
         raise InvalidInput(f"{spec.at('fn')}: unknown arithmetic function [{fn}]")
-    if fn == "pow":
-        raise Unsupported("Arithmetic function [pow] is not supported by localdruid")
     if spec.has("ordering") and spec.raw("ordering") != "numericFirst":
         raise InvalidInput(f"{spec.at('ordering')}: unknown ordering [{spec.raw('ordering')}]")
     fields = spec.list("fields")
@@ -355,9 +385,54 @@ def _arithmetic(spec: Spec, ctx: PostContext) -> tuple[str, str]:
             )
         elif fn == "quotient":
             result = f"(({result}) / ({operand}))"
+        elif fn == "pow":
+            # Java's Math.pow, where C's differs: a NaN exponent, and ±1 to an infinite power,
+            # give NaN.
+            result = (
+                f"(CASE WHEN isnan({operand}) OR (isinf({operand}) AND abs({result}) = 1) "
+                f"THEN CAST('NaN' AS DOUBLE) ELSE pow({result}, {operand}) END)"
+            )
         else:
             result = f"(({result}) {fn} ({operand}))"
     return result, "DOUBLE"
+
+
+# Druid's greatest/least post-aggregators: the output type, and the SQL function.
+_EXTREMES = {
+    "doubleGreatest": ("DOUBLE", "greatest"),
+    "doubleLeast": ("DOUBLE", "least"),
+    "longGreatest": ("LONG", "greatest"),
+    "longLeast": ("LONG", "least"),
+}
+
+
+def _java_long(sql: str) -> str:
+    """Java's (long) of a double: truncation toward zero, saturating; NaN is 0."""
+    return (
+        f"(CASE WHEN isnan({sql}) THEN 0 WHEN {sql} >= 9.223372036854775807e18 "
+        f"THEN 9223372036854775807 WHEN {sql} <= -9.223372036854775808e18 "
+        f"THEN -9223372036854775808 ELSE CAST(trunc({sql}) AS BIGINT) END)"
+    )
+
+
+def _extreme_post(spec: Spec, ctx: PostContext, kind: str) -> tuple[str, str]:
+    """The greatest (least) non-null field, compared as doubles (or as Java longs); null when
+    every field is null. Doubles compare as Java's Double.compare, so NaN is the greatest."""
+    out_type, fn = _EXTREMES[kind]
+    fields = spec.list("fields")
+    if not fields:
+        raise InvalidInput(f"{spec.at('fields')}: Illegal number of fields[0], must be > 0")
+    where = spec.at("fields")
+    operands = []
+    for i, field in enumerate(fields):
+        sql, field_type = _post(field, ctx, f"{where}[{i}]")
+        if out_type == "DOUBLE":
+            operands.append(f"CAST({sql} AS DOUBLE)")
+        elif field_type == "LONG":
+            operands.append(f"CAST({sql} AS BIGINT)")
+        else:
+            operands.append(_java_long(f"CAST({sql} AS DOUBLE)"))
+    return f"{fn}({', '.join(operands)})", out_type
 
 
 def compile_post_aggregators(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from localdruid import timeutil
+from localdruid import expressions, timeutil
 from localdruid.errors import (
     DruidError,
     InvalidInput,
@@ -332,9 +332,9 @@ def fill_buckets(gran: timeutil.Granularity, ranges: list[tuple[int, int]]) -> l
     return sorted(starts)
 
 
-def check_virtual_columns(spec: Spec) -> None:
-    if spec.raw("virtualColumns"):
-        raise Unsupported("virtualColumns are not supported by localdruid")
+def query_resolver(spec: Spec, ds: Datasource | None) -> Resolver:
+    """The datasource's columns with the query's virtual columns (expressions) over them."""
+    return expressions.virtual_resolver(spec.raw("virtualColumns"), datasource_resolver(ds))
 
 
 @dataclass
@@ -409,8 +409,7 @@ class AggregatePlan:
 
 
 def aggregate_plan(spec: Spec, ds: Datasource) -> AggregatePlan:
-    check_virtual_columns(spec)
-    resolve = datasource_resolver(ds)
+    resolve = query_resolver(spec, ds)
     plan = AggregatePlan(
         ds=ds,
         resolve=resolve,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from localdruid import timeutil
+from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, text_of, to_double, to_number
 from localdruid.query import orderings
 from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.query.extraction import extract
 from localdruid.sql import FALSE, TRUE, Sql
 
 Handler = Callable[[Spec, Resolver], Sql]
@@ -29,9 +30,18 @@ def compile_filter(value: Any, resolve: Resolver, path: str = "filter") -> Sql:
             f"Could not resolve type id '{kind}' as a subtype of filter at {path}: "
             f"known type ids = {sorted(_HANDLERS)}"
         )
-    if spec.has("extractionFn"):
-        raise Unsupported(f"extractionFn on filters is not supported by localdruid ({path})")
+    fn = spec.data.get("extractionFn")
+    if fn is not None:
+        if kind not in _EXTRACTING:
+            raise Unsupported(f"extractionFn on a [{kind}] filter is not supported by localdruid")
+        resolve = _extracted(resolve, spec.str("dimension"), fn, spec.at("extractionFn"))
     return handler(spec, resolve).wrap("(", ")")
+
+
+def _extracted(resolve: Resolver, dimension: str, fn: Any, path: str) -> Resolver:
+    """The filter then reads the dimension's extracted (string) values instead of the column."""
+    column = extract(fn, resolve(dimension), path)
+    return lambda name: column if name == dimension else resolve(name)
 
 
 def _column(spec: Spec, resolve: Resolver, key: str = "dimension") -> ColumnRef:
@@ -302,6 +312,52 @@ def _not(spec: Spec, resolve: Resolver) -> Sql:
     return compile_filter(spec.require("field"), resolve, spec.at("field")).wrap("NOT ", "")
 
 
+def _expression(spec: Spec, resolve: Resolver) -> Sql:
+    """Rows where the expression is true by Druid's truthiness; a null result never matches."""
+    ref = expressions.compile_expression(spec.str("expression"), resolve)
+    return Sql(expressions.truth(ref))
+
+
+def _compared_text(value: Any, resolve: Resolver, path: str) -> str:
+    """A columnComparison dimension's values as the strings Druid compares (Long.toString for
+    longs). Doubles and floats would need Java's Double.toString, which localdruid lacks."""
+    if isinstance(value, str):
+        col = resolve(value)
+    else:
+        spec = Spec(value, path)
+        kind = spec.raw("type", "default")
+        if kind == "extraction":
+            col = extract(
+                spec.require("extractionFn"),
+                resolve(spec.str("dimension")),
+                spec.at("extractionFn"),
+            )
+        elif kind == "default":
+            if str(spec.raw("outputType", "STRING")).upper() != "STRING":
+                raise Unsupported(f"{spec.at('outputType')}: columnComparison compares strings")
+            col = resolve(spec.str("dimension"))
+        else:
+            raise Unsupported(f"Dimension spec type [{kind}] is not supported here ({path})")
+    if col.type in ("DOUBLE", "FLOAT"):
+        raise Unsupported(
+            f"columnComparison over a {col.type} column is not supported by localdruid ({path})"
+        )
+    if col.type not in ("STRING", "LONG"):
+        raise Unsupported(f"columnComparison over a {col.type} column is not supported ({path})")
+    return col.as_text
+
+
+def _column_comparison(spec: Spec, resolve: Resolver) -> Sql:
+    """Rows where every dimension has the same value as text; null equals only null ("is not
+    distinct from", so never unknown, even under `not`)."""
+    dimensions = spec.list("dimensions")
+    if len(dimensions) < 2:
+        raise InvalidInput(f"{spec.at('dimensions')}: dimensions must have a least 2 dimensions")
+    where = spec.at("dimensions")
+    texts = [_compared_text(d, resolve, f"{where}[{i}]") for i, d in enumerate(dimensions)]
+    return Sql.all([Sql(f"{texts[0]} IS NOT DISTINCT FROM {t}") for t in texts[1:]])
+
+
 _HANDLERS: dict[str, Handler] = {
     "selector": _selector,
     "equals": _equals,
@@ -316,13 +372,16 @@ _HANDLERS: dict[str, Handler] = {
     "and": _and,
     "or": _or,
     "not": _not,
+    "expression": _expression,
+    "columnComparison": _column_comparison,
     "true": lambda spec, resolve: TRUE,
     "false": lambda spec, resolve: FALSE,
 }
 
+# Filters that take an extractionFn in Druid (and that localdruid compiles with one).
+_EXTRACTING = {"selector", "in", "bound", "like", "regex", "search"}
+
 _UNSUPPORTED = {
-    "columnComparison",
-    "expression",
     "extraction",
     "javascript",
     "spatial",

@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from itertools import groupby, islice
 from typing import Any
 
+from localdruid import expressions
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
 from localdruid.query.aggregators import convert
 from localdruid.query.base import (
     Execution,
-    check_virtual_columns,
     parse_intervals,
+    query_resolver,
     segments_in,
     time_condition,
 )
-from localdruid.query.columns import datasource_resolver
+from localdruid.query.columns import Resolver
 from localdruid.query.filters import compile_filter
 from localdruid.query.metadata import segment_id
 from localdruid.sql import Sql, quote_ident
@@ -66,7 +67,6 @@ def run_select(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]
 
 def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     """Druid 31 removed the legacy mode: it ignores `legacy` (even true), and so does this."""
-    check_virtual_columns(spec)
     compacted = _compacted(spec)
     batch_size = _bounded(spec, "batchSize", INT_MAX) or DEFAULT_BATCH_SIZE
     if batch_size < 0:
@@ -84,20 +84,21 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     requested = _requested_columns(spec)
     order = _order(spec, requested)
     intervals = parse_intervals(spec)
-    resolve = datasource_resolver(ds)
+    resolve = query_resolver(spec, ds)
     where = compile_filter(spec.data.get("filter"), resolve)
     # Druid's broker merges per-segment results in segment id order.
     segments = sorted(segments_in(ds, intervals), key=lambda s: segment_id(ds, s))
     if not segments:
         return []
-    fetched, layouts = _layouts(ds, segments, requested)
+    virtual = expressions.virtual_names(spec.raw("virtualColumns"))
+    fetched, layouts = _layouts(ds, segments, requested, virtual, resolve)
     rank = {seg.id: i for i, seg in enumerate(segments)}
     groups: dict[tuple[str, ...], list[Segment]] = {}
     for seg in segments:
         groups.setdefault(seg.dimensions, []).append(seg)
     cap = None if limit is None else offset + limit
     streams = [
-        ex.fetch(_group_sql(ds, group, dims, fetched, order, intervals, where, cap))
+        ex.fetch(_group_sql(ds, group, dims, fetched, order, intervals, where, cap, resolve))
         for dims, group in groups.items()
     ]
     rows = islice(_merge(streams, order, rank), cap)
@@ -196,19 +197,31 @@ def _order_value(value: Any, where: str) -> str:
 
 
 def _layouts(
-    ds: Datasource, segments: list[Segment], requested: list[str] | None
+    ds: Datasource,
+    segments: list[Segment],
+    requested: list[str] | None,
+    virtual: list[str],
+    resolve: Resolver,
 ) -> tuple[list[str], dict[int, SegmentColumns]]:
-    """The stored columns to fetch, and how each segment's rows map onto its output columns."""
+    """The columns to fetch (stored or virtual), and how each segment's rows map onto its
+    output columns."""
     fetched: list[str] = []
     layouts: dict[int, SegmentColumns] = {}
     for seg in segments:
         present = {"__time", *seg.dimensions, *seg.metrics}
-        # Without `columns`, Druid answers __time, then the segment's dimensions and metrics.
-        names = requested or list(dict.fromkeys(["__time", *seg.dimensions, *seg.metrics]))
+        # Without `columns`, Druid answers __time, the virtual columns, then the segment's
+        # dimensions and metrics.
+        names = requested or list(
+            dict.fromkeys(["__time", *virtual, *seg.dimensions, *seg.metrics])
+        )
         slots: list[tuple[int, str] | None] = []
         for name in names:
             column = ds.columns.get(name)
-            if name == "__time":
+            if name in virtual:
+                if name not in fetched:
+                    fetched.append(name)
+                slots.append((2 + fetched.index(name), resolve(name).type))
+            elif name == "__time":
                 slots.append((1, "LONG"))
             elif name not in present or column is None:
                 slots.append(None)
@@ -234,12 +247,13 @@ def _group_sql(
     intervals: list[tuple[int, int]],
     where: Sql,
     cap: int | None,
+    resolve: Resolver,
 ) -> Sql:
     """Rows of segments sharing one dimension order, in the order Druid's cursors read them:
     __time, then the dimensions (a segment is sorted by them), nulls first. Rows equal on all
     of those keep ingestion order in Druid, which is not stored: the fetched columns order
     them, so that equal output is all that can tie."""
-    physical = [quote_ident(ds.columns[n].physical) for n in fetched]
+    physical = [resolve(n).sql for n in fetched]
     select = ", ".join(["__seg", quote_ident("__time"), *physical])
     keys = [quote_ident(ds.columns[d].physical) for d in dims if d in ds.columns]
     keys += [p for p in physical if p not in keys]

@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from localdruid import timeutil
+from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
 from localdruid.query import orderings
 from localdruid.query.base import (
     Execution,
     InlineDatasource,
-    check_virtual_columns,
     parse_granularity,
     parse_intervals,
+    query_resolver,
     segments_in,
     time_condition,
 )
-from localdruid.query.columns import Resolver, datasource_resolver
+from localdruid.query.columns import Resolver
 from localdruid.query.dimensions import check_default_spec
 from localdruid.query.filters import compile_filter, search_predicate
 from localdruid.sql import Sql, quote_ident
@@ -126,8 +126,7 @@ def _present(seg: Segment, column: str) -> bool:
 
 
 def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
-    check_virtual_columns(spec)
-    resolve = datasource_resolver(ds)
+    resolve = query_resolver(spec, ds)
     intervals = parse_intervals(spec)
     gran = parse_granularity(spec.data.get("granularity"))
     where = compile_filter(spec.data.get("filter"), resolve)
@@ -138,6 +137,12 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
         raise InvalidInput(f"limit must be at least 0, got {limit}")
     limit = limit or DEFAULT_LIMIT
     explicit = _search_dimensions(spec)
+    virtual = set(expressions.virtual_names(spec.raw("virtualColumns")))
+    if explicit and any(d.column in virtual for d in explicit):
+        raise Unsupported(
+            "Searching a virtual column is not supported by localdruid; "
+            "virtual columns may be used in the search's filter"
+        )
     segments = segments_in(ds, intervals)
     if not segments:
         return []

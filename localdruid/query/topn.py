@@ -24,8 +24,10 @@ from localdruid.storage import Datasource
 MAX_THRESHOLD = 2**31 - 1
 
 
-def _metric_order(value: Any, plan: AggregatePlan, dim_sql: str, path: str) -> tuple[str, Sql]:
-    """ORDER BY text for a topN metric spec, and a WHERE for `previousStop` (TRUE if none)."""
+def _metric_order(
+    value: Any, plan: AggregatePlan, dim_sql: str, path: str
+) -> tuple[list[str], Sql]:
+    """ORDER BY keys for a topN metric spec, and a WHERE for `previousStop` (TRUE if none)."""
     aliases = plan.name_aliases()
     if isinstance(value, str):
         value = {"type": "numeric", "metric": value}
@@ -38,16 +40,16 @@ def _metric_order(value: Any, plan: AggregatePlan, dim_sql: str, path: str) -> t
                 f"Must have an AggregatorFactory or PostAggregator for metric[{name}], "
                 f"gave[{[a.name for a in plan.aggregates]}] and [{[p.name for p in plan.post]}]"
             )
-        return f"{aliases[name]} DESC NULLS LAST, {dim_sql} ASC NULLS FIRST", Sql("TRUE")
+        return [f"{aliases[name]} DESC NULLS LAST", f"{dim_sql} ASC NULLS FIRST"], Sql("TRUE")
     if kind == "inverted":
         inner, stop = _metric_order(spec.require("metric"), plan, dim_sql, spec.at("metric"))
         # Druid inverts the metric comparison only; nulls stay last and ties stay ascending.
-        key = inner.split(", ")[0]
+        key = inner[0]
         if key.endswith(" DESC NULLS LAST"):
-            flipped = key.replace(" DESC NULLS LAST", " ASC NULLS LAST")
-            return f"{flipped}, {dim_sql} ASC NULLS FIRST", stop
-        flipped = key.replace(" ASC NULLS FIRST", " DESC NULLS LAST")
-        return f"{flipped}, {dim_sql} DESC NULLS LAST", stop
+            flipped = key.removesuffix(" DESC NULLS LAST") + " ASC NULLS LAST"
+            return [flipped, f"{dim_sql} ASC NULLS FIRST"], stop
+        flipped = key.removesuffix(" ASC NULLS FIRST") + " DESC NULLS LAST"
+        return [flipped, f"{dim_sql} DESC NULLS LAST"], stop
     if kind in ("dimension", "lexicographic", "alphaNumeric"):
         ordering = spec.raw("ordering", "lexicographic") if kind == "dimension" else kind
         if isinstance(ordering, dict):
@@ -55,7 +57,7 @@ def _metric_order(value: Any, plan: AggregatePlan, dim_sql: str, path: str) -> t
         ordering = orderings.normalize(ordering, spec.at("ordering"))
         previous = text_of(spec.data.get("previousStop"))
         where = Sql("TRUE") if previous is None else _after(ordering, dim_sql, previous)
-        return f"{orderings.order_by(dim_sql, ordering)}, {dim_sql} ASC NULLS FIRST", where
+        return [orderings.order_by(dim_sql, ordering), f"{dim_sql} ASC NULLS FIRST"], where
     raise InvalidInput(f"Could not resolve type id '{kind}' as a subtype of topN metric spec")
 
 
@@ -74,7 +76,8 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     ranges = data_ranges(ds, plan.intervals, plan.granularity)
     if not ranges:
         return []
-    order, stop = _metric_order(spec.require("metric"), plan, "d0", "metric")
+    keys, stop = _metric_order(spec.require("metric"), plan, "d0", "metric")
+    order = ", ".join(keys)
     partition = "PARTITION BY __b " if plan.bucketed else ""
     sql = (
         plan.with_post(plan.aggregate_sql([("d0", dim.sql)])).wrap(

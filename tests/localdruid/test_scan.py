@@ -323,8 +323,8 @@ def test_invalid_scans_are_druid_400s(
         ({"resultFormat": "valueVector"}, "valueVector"),
         ({"orderBy": [{"columnName": "page", "order": "ascending"}]}, "orderBy ['page']"),
         (
-            {"virtualColumns": [{"type": "expression", "name": "v", "expression": "1"}]},
-            "virtualColumns",
+            {"virtualColumns": [{"type": "mv-filtered", "name": "v", "delegate": "page"}]},
+            "Virtual column type [mv-filtered]",
         ),
         ({"dataSource": "edits"}, "column [user_unique] of type [COMPLEX<hyperUnique>]"),
     ],

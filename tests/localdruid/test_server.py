@@ -175,7 +175,7 @@ BAD_QUERIES = [
         json.dumps(
             {
                 **timeseries("edits"),
-                "virtualColumns": [{"type": "expression", "name": "v", "expression": "1"}],
+                "virtualColumns": [{"type": "mv-filtered", "name": "v", "delegate": "page"}],
             }
         ).encode(),
         501,
