@@ -595,53 +595,15 @@ def _timestamp_extract(c: Compiler, args: tuple[Expr, ...]) -> ColumnRef:
     return ColumnRef(f"CAST({template.format(t=_utc(ms))} AS BIGINT)", "LONG")
 
 
-# Joda pattern letters localdruid can print, longest first; others answer 501.
-_JODA = {
-    "yyyy": "%Y",
-    "YYYY": "%Y",
-    "yy": "%y",
-    "MMMM": "%B",
-    "MMM": "%b",
-    "MM": "%m",
-    "dd": "%d",
-    "HH": "%H",
-    "hh": "%I",
-    "mm": "%M",
-    "ss": "%S",
-    "SSS": "%g",
-    "EEEE": "%A",
-    "EEE": "%a",
-    "a": "%p",
-    "DDD": "%j",
-}
 _ISO_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
 
 
 def joda_to_strftime(pattern: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "'":
-            end = pattern.find("'", i + 1)
-            if end < 0:
-                raise InvalidInput(f"Unterminated quote in time format [{pattern}]")
-            out.append("'" if end == i + 1 else pattern[i + 1 : end].replace("%", "%%"))
-            i = end + 1
-            continue
-        if ch.isalpha():
-            run = len(pattern[i:]) - len(pattern[i:].lstrip(ch))
-            token = pattern[i : i + run]
-            if token not in _JODA:
-                raise Unsupported(
-                    f"Time format [{token}] in [{pattern}] is not supported by localdruid"
-                )
-            out.append(_JODA[token])
-            i += run
-            continue
-        out.append("%%" if ch == "%" else ch)
-        i += 1
-    return "".join(out)
+    """A Joda pattern for strftime in UTC; zone offsets answer 501, as other time zones do here."""
+    pieces = timeutil.joda_strftime(pattern, "timestamp_format's pattern")
+    if any(piece.startswith("\x00") for piece in pieces):
+        raise Unsupported(f"Time format [Z] in [{pattern}] is not supported by localdruid")
+    return "".join(pieces)
 
 
 def _timestamp_format(c: Compiler, args: tuple[Expr, ...]) -> ColumnRef:

@@ -17,6 +17,8 @@ from datetime import UTC as _UTC_TZINFO
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from localdruid.errors import InvalidInput, Unsupported
+
 __all__ = [
     "MAX_MS",
     "MIN_MS",
@@ -2418,3 +2420,67 @@ def canonical_iso_sql(column_sql: str) -> str:
         f"WHEN regexp_full_match({c}, '{digits}Z') "
         f"THEN epoch_ms(try_strptime({c}, '%Y-%m-%dT%H:%M:%SZ')) END)"
     )
+
+
+# Joda-Time pattern letters (runs of one letter) to DuckDB strftime.
+_JODA = {
+    "yyyy": "%Y",
+    "YYYY": "%Y",
+    "yy": "%y",
+    "MMMM": "%B",
+    "MMM": "%b",
+    "MM": "%m",
+    "M": "%-m",
+    "dd": "%d",
+    "d": "%-d",
+    "HH": "%H",
+    "H": "%-H",
+    "hh": "%I",
+    "h": "%-I",
+    "mm": "%M",
+    "m": "%-M",
+    "ss": "%S",
+    "s": "%-S",
+    "SSS": "%g",
+    "EEEE": "%A",
+    "EEE": "%a",
+    "a": "%p",
+    "DDD": "%j",
+}
+
+
+def joda_strftime(fmt: str, where: str) -> list[str]:
+    """A Joda pattern as DuckDB strftime pieces (the timeFormat extraction function and the
+    timestamp_format expression print with it); "\x00Z" and "\x00ZZ" stand for the zone offset,
+    which the caller prints. Other pattern letters answer 501."""
+    pieces: list[str] = []
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "'":
+            end = fmt.find("'", i + 1)
+            if end < 0:
+                raise InvalidInput(f"{where}: unterminated quote in [{fmt}]")
+            pieces.append("'" if end == i + 1 else fmt[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+            continue
+        if c.isalpha():
+            j = i
+            while j < len(fmt) and fmt[j] == c:
+                j += 1
+            token = fmt[i:j]
+            if c == "Z" and len(token) <= 2:
+                pieces.append("\x00" + token)
+            elif token in _JODA:
+                pieces.append(_JODA[token])
+            elif c == "y" and len(token) > 4:
+                raise Unsupported(f"{where}: pattern [{token}] is not supported by localdruid")
+            else:
+                raise Unsupported(
+                    f"{where}: pattern letters [{token}] are not supported by localdruid"
+                )
+            i = j
+            continue
+        pieces.append("%%" if c == "%" else c)
+        i += 1
+    return pieces

@@ -212,66 +212,6 @@ def _search_query(spec: Spec, col: ColumnRef) -> str:
 
 _ZONE_NAME = re.compile(r"UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+")
 
-# Joda-Time pattern letters (runs of one letter) to DuckDB strftime.
-_JODA = {
-    "yyyy": "%Y",
-    "yy": "%y",
-    "MMMM": "%B",
-    "MMM": "%b",
-    "MM": "%m",
-    "M": "%-m",
-    "dd": "%d",
-    "d": "%-d",
-    "HH": "%H",
-    "H": "%-H",
-    "hh": "%I",
-    "h": "%-I",
-    "mm": "%M",
-    "m": "%-M",
-    "ss": "%S",
-    "s": "%-S",
-    "SSS": "%g",
-    "EEEE": "%A",
-    "EEE": "%a",
-    "a": "%p",
-    "DDD": "%j",
-}
-
-
-def joda_pattern(fmt: str, where: str) -> list[str]:
-    """A Joda pattern as strftime pieces; "\x00Z" and "\x00ZZ" stand for the zone offset."""
-    pieces: list[str] = []
-    i = 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c == "'":
-            end = fmt.find("'", i + 1)
-            if end < 0:
-                raise InvalidInput(f"{where}: unterminated quote in [{fmt}]")
-            pieces.append("'" if end == i + 1 else fmt[i + 1 : end].replace("%", "%%"))
-            i = end + 1
-            continue
-        if c.isalpha():
-            j = i
-            while j < len(fmt) and fmt[j] == c:
-                j += 1
-            token = fmt[i:j]
-            if c == "Z" and len(token) <= 2:
-                pieces.append("\x00" + token)
-            elif token in _JODA:
-                pieces.append(_JODA[token])
-            elif c == "y" and len(token) > 4:
-                raise Unsupported(f"{where}: pattern [{token}] is not supported by localdruid")
-            else:
-                raise Unsupported(
-                    f"{where}: pattern letters [{token}] are not supported by localdruid"
-                )
-            i = j
-            continue
-        pieces.append("%%" if c == "%" else c)
-        i += 1
-    return pieces
-
 
 def _offset(local: str, utc: str, colon: bool, zulu: bool) -> str:
     seconds = f"(epoch({local}) - epoch({utc}))"
@@ -316,7 +256,7 @@ def _time_format(spec: Spec, col: ColumnRef) -> str:
     if fmt is None:
         pieces = ["%Y-%m-%dT%H:%M:%S.%g", "\x00ISO"]
     else:
-        pieces = joda_pattern(fmt, spec.at("format"))
+        pieces = timeutil.joda_strftime(fmt, spec.at("format"))
     parts = []
     text: list[str] = []
     for piece in pieces:
