@@ -571,17 +571,23 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    socket.setdefaulttimeout(900)  # pydruid's urlopen has no timeout of its own
-    scratch = Path(tempfile.mkdtemp(prefix="localdruid-bench-", dir="/tmp"))
+def in_scratch(prefix: str, keep: bool, run: Callable[[Path], int]) -> int:
+    """Run a benchmark in a new scratch directory under /tmp, removed afterwards unless kept
+    (the benchmarks' --keep)."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     try:
-        return run(args, scratch)
+        return run(scratch)
     finally:
-        if args.keep:
+        if keep:
             print(f"scratch kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    socket.setdefaulttimeout(900)  # pydruid's urlopen has no timeout of its own
+    return in_scratch("localdruid-bench-", args.keep, lambda scratch: run(args, scratch))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ import math
 import os
 import secrets
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -28,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from engine import REPO, Server, cores, free_port  # the harness of bench/engine.py (on sys.path)
+from engine import (  # the harness of bench/engine.py (on sys.path)
+    REPO,
+    Server,
+    cores,
+    free_port,
+    in_scratch,
+)
 from pydruid.client import PyDruid
 from pydruid.query import Query
 
@@ -683,14 +687,7 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     socket.setdefaulttimeout(120)  # pydruid's urlopen has no timeout of its own
-    scratch = Path(tempfile.mkdtemp(prefix="druidsite-load-", dir="/tmp"))
-    try:
-        return run(args, scratch)
-    finally:
-        if args.keep:
-            print(f"scratch kept in {scratch}")
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+    return in_scratch("druidsite-load-", args.keep, lambda scratch: run(args, scratch))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import shlex
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ import duckdb
 import requests
 
 # Run as `python bench/stream.py`, this directory is on sys.path: the server harness is shared.
-from engine import COUNTRIES, LANGUAGES, NAMESPACES, Server, cores
+from engine import COUNTRIES, LANGUAGES, NAMESPACES, Server, cores, in_scratch
 
 DATASOURCE = "wikistream"
 DIMENSIONS = ["channel", "language", "namespace", "page", "user", "countryName"]
@@ -560,14 +559,7 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    scratch = Path(tempfile.mkdtemp(prefix="localdruid-stream-", dir="/tmp"))
-    try:
-        return run(args, scratch)
-    finally:
-        if args.keep:
-            print(f"scratch kept in {scratch}")
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+    return in_scratch("localdruid-stream-", args.keep, lambda scratch: run(args, scratch))
 
 
 if __name__ == "__main__":

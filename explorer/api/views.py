@@ -134,7 +134,6 @@ class SavedQueryViewSet(viewsets.ModelViewSet):
                 request, slug=kwargs["slug"], throttle=ResultsThrottle()
             )
             if answer is not None:
-                self.headers = {}
                 return answer
         return super().dispatch(request, *args, **kwargs)
 
