@@ -234,6 +234,11 @@ def build_app(engine: Engine) -> Starlette:
         )
         return _json(counts)
 
+    async def sql_query(request: Request) -> Response:
+        return _error(
+            Unsupported("Druid SQL is not supported by localdruid; send native queries"), engine
+        )
+
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         if status == 405:
@@ -242,6 +247,8 @@ def build_app(engine: Engine) -> Starlette:
 
     routes = [
         Route("/druid/v2", native_query, methods=["POST"]),
+        Route("/druid/v2/sql", sql_query, methods=["POST"]),
+        Route("/druid/v2/sql/task", sql_query, methods=["POST"]),
         Route("/druid/v2/datasources", datasources, methods=["GET"]),
         Route("/druid/v2/datasources/{name:path}", datasource, methods=["GET"]),
         Route("/druid/v2/{query_id}", cancel_query, methods=["DELETE"]),

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import duckdb
 
+from localdruid import sketches
+
 # Physical column types for each Druid column type.
 PHYSICAL_TYPES = {
     "STRING": "VARCHAR",
@@ -32,6 +34,8 @@ PAIR_TYPES = {
 PHYSICAL_TYPES.update(
     {pair: f"STRUCT(t BIGINT, v {PHYSICAL_TYPES[kind]})" for kind, pair in PAIR_TYPES.items()}
 )
+# Sketch metrics store their states (see localdruid/sketches.py).
+PHYSICAL_TYPES.update(sketches.STATE_TYPES)
 
 
 @dataclass(frozen=True)

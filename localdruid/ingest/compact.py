@@ -45,6 +45,9 @@ _SELF_COMBINING = (
     "floatMin",
     "floatMax",
     "hyperUnique",
+    "thetaSketch",
+    "HLLSketchMerge",
+    "quantilesDoublesSketch",
     "stringFirst",
     "stringLast",
     "longFirst",
@@ -164,12 +167,15 @@ def _combining(column: Column) -> dict[str, Any]:
         kind = aggregator.get("type")
     if kind == "count":
         kind = "longSum"
+    if kind == "HLLSketchBuild":
+        kind = "HLLSketchMerge"
     if kind not in _SELF_COMBINING:
         raise Unsupported(
             f"compaction cannot merge metric [{column.name}] of type [{kind}] in localdruid; "
             "give a metricsSpec"
         )
     combining = {"type": kind, "name": column.name, "fieldName": column.name}
-    if "maxStringBytes" in aggregator:
-        combining["maxStringBytes"] = aggregator["maxStringBytes"]
+    for key in ("maxStringBytes", "size", "lgK", "tgtHllType", "k"):
+        if key in aggregator:
+            combining[key] = aggregator[key]
     return combining

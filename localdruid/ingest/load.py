@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from localdruid import expressions, timeutil
+from localdruid import expressions, sketches, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.ingest.compact import compaction_plan
 from localdruid.ingest.reader import DatasourceReader, Reader, input_files
@@ -117,6 +117,8 @@ def plan_metric(
     stored = stored or {}
     if kind in FIRST_LAST_METRICS:
         return _first_last_metric(spec, kind, name, text, stored)
+    if kind in _SKETCH_METRICS:
+        return _sketch_metric(spec, kind, name, text, stored)
     if spec.has("fieldName") and spec.str("fieldName") in stored and kind != "hyperUnique":
         raise Unsupported(
             f"{path}: metric type [{kind}] over the stored sketch column "
@@ -183,6 +185,76 @@ def plan_metric(
             },
         )
     raise Unsupported(f"{path}: metric type [{kind}] is not supported at ingestion by localdruid")
+
+
+# Sketch metrics: the column type they store, and the stored type they merge.
+_SKETCH_METRICS = {
+    "thetaSketch": sketches.THETA,
+    "HLLSketchBuild": sketches.HLL,
+    "HLLSketchMerge": sketches.HLL,
+    "quantilesDoublesSketch": sketches.QUANTILES,
+}
+
+
+def _sketch_metric(
+    spec: Spec, kind: str, name: str, text: Callable[[str], str], stored: Mapping[str, str]
+) -> MetricPlan:
+    """A sketch metric stores its state per row (see localdruid/sketches.py): built from the
+    input values, or merged from a stored sketch column of the same kind (reindexing)."""
+    druid_type = _SKETCH_METRICS[kind]
+    field = spec.str("fieldName")
+    source = text(field)
+    agg: dict[str, Any] = {"type": kind, "name": name, "fieldName": field}
+    held = stored.get(field)
+    if held is not None and held != druid_type:
+        raise InvalidInput(
+            f"{spec.path}: metric type [{kind}] cannot read the stored column [{field}] of type "
+            f"[{held}]"
+        )
+    if kind == "quantilesDoublesSketch":
+        agg["k"] = spec.int("k", 128)
+        if held is not None:
+            return MetricPlan(
+                name, druid_type, Sql(sketches.quantiles_merge(source)), Sql(source), agg
+            )
+        value = cast_text(source, "DOUBLE")
+        return MetricPlan(
+            name,
+            druid_type,
+            Sql(sketches.quantiles_build(value)),
+            Sql(sketches.quantiles_row(value)),
+            agg,
+        )
+    if kind == "thetaSketch":
+        if spec.bool("isInputThetaSketch"):
+            raise Unsupported(
+                f"{spec.path}: thetaSketch over serialized input sketches (isInputThetaSketch) "
+                "is not supported by localdruid"
+            )
+        size = sketches.theta_size(spec.raw("size"), spec.at("size"))
+        agg["size"] = size
+    else:
+        size = sketches.hll_size(spec.raw("lgK"), spec.at("lgK"))
+        agg["lgK"] = size.bit_length() - 1
+        agg["tgtHllType"] = spec.str("tgtHllType", "HLL_4")
+        if (kind == "HLLSketchMerge") != (held is not None):
+            raise InvalidInput(
+                f"{spec.path}: HLLSketchMerge reads stored HLL sketches and HLLSketchBuild raw "
+                f"values; [{field}] holds {'HLL sketches' if held else 'raw values'}"
+            )
+    if held is not None:
+        return MetricPlan(
+            name, druid_type, Sql(sketches.distinct_merge(source, size)), Sql(source), agg
+        )
+    # DataSketches skips empty strings as it skips nulls.
+    value = f"NULLIF({source}, '')"
+    return MetricPlan(
+        name,
+        druid_type,
+        Sql(sketches.distinct_build(value, size)),
+        Sql(sketches.distinct_row(value)),
+        agg,
+    )
 
 
 def _first_last_metric(
@@ -381,8 +453,12 @@ class Loader:
             skip |= {self.tag} if self.tag else set()
             found: dict[str, str] = {}
             for reader in sources:
+                # A stored sketch would be a dimension of the sketch's text in Druid, which
+                # localdruid cannot write: discovery leaves sketches out.
+                sketches_read = reader.complex if isinstance(reader, DatasourceReader) else {}
                 for name, druid_type in reader.columns(cur):
-                    found.setdefault(name, druid_type)
+                    if name not in sketches_read:
+                        found.setdefault(name, druid_type)
             discovered = [(n, t) for n, t in found.items() if n not in skip]
             dims = [(n, t if spec.typed_discovery else "STRING") for n, t in discovered]
         else:
@@ -783,6 +859,12 @@ def combine_sql(aggregator: dict[str, Any] | None, column: str, physical: str) -
         return f"list_distinct(flatten(list({column})))"
     if kind in _NUMERIC_METRICS:
         return f"CAST({_NUMERIC_METRICS[kind][1]}({column}) AS {physical})"
+    if kind in _SKETCH_METRICS:
+        if kind == "quantilesDoublesSketch":
+            return sketches.quantiles_merge(column)
+        params = aggregator or {}
+        size = params.get("size") or (1 << params.get("lgK", sketches.HLL_DEFAULT_LG_K))
+        return sketches.distinct_merge(column, int(size))
     if kind in FIRST_LAST_METRICS:
         # The table's rowid orders rows of equal times as they were pushed.
         key = f"(CASE WHEN {column} IS NULL THEN NULL ELSE {{'t': ({column}).t, 'r': rowid}} END)"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from localdruid import expressions
+from localdruid import expressions, sketches
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
 from localdruid.query.columns import ORDER_KEY, ColumnRef, Resolver
@@ -29,6 +29,9 @@ class Aggregate:
     type: str  # LONG, DOUBLE, FLOAT; finalized complex aggregators report DOUBLE or LONG
     kind: str  # the Druid aggregator type, for finalization and post-aggregator checks
     conditions: tuple[Sql, ...] = ()  # filters of enclosing filtered aggregators
+    # A sketch aggregates to a state of this SQL type, which `final` turns into the result.
+    state: str | None = None
+    final: Callable[[str], str] | None = None
 
     @property
     def sql(self) -> Sql:
@@ -47,6 +50,12 @@ class Aggregate:
         """The value over no rows: 0 for counting aggregators, null for the nullable rest."""
         if self.kind == "doubleMean":
             return "0.0"  # Druid's mean of no values
+        if self.state is not None:
+            return (
+                sketches.EMPTY_QUANTILES
+                if self.state == sketches.QUANTILES_STATE
+                else (sketches.EMPTY_DISTINCT)
+            )
         return "0" if self.kind in ("count", "hyperUnique", "cardinality") else "NULL"
 
 
@@ -214,6 +223,128 @@ def _sql_type(kind: str) -> str:
     return {"LONG": "BIGINT", "DOUBLE": "DOUBLE", "FLOAT": "FLOAT", "STRING": "VARCHAR"}[kind]
 
 
+def _sketch_input(spec: Spec, resolve: Resolver, stored: str) -> ColumnRef | None:
+    """The column a sketch aggregator reads: None for raw values, which it builds a sketch of,
+    or the column itself when it holds `stored` sketches, which it merges."""
+    col = _field(spec, resolve)
+    if col.type == stored:
+        return col
+    if col.type.startswith("COMPLEX"):
+        raise InvalidInput(
+            f"Aggregator type [{spec.type()}] cannot read the column "
+            f"[{spec.str('fieldName')}] of type [{col.type}] ({spec.path})"
+        )
+    return None
+
+
+def _hashable(col: ColumnRef) -> str:
+    """The values a distinct-count sketch hashes: DataSketches skips nulls and empty strings."""
+    return f"NULLIF({col.sql}, '')" if col.type == "STRING" else col.sql
+
+
+def _must_finalize(spec: Spec, key: str) -> None:
+    if spec.raw(key) is False:
+        raise Unsupported(
+            f"Aggregator type [{spec.type()}] with {key} false (a serialized sketch as the "
+            f"result) is not supported by localdruid ({spec.path})"
+        )
+
+
+def _theta(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    size = sketches.theta_size(spec.raw("size"), spec.at("size"))
+    _must_finalize(spec, "shouldFinalize")
+    if spec.bool("isInputThetaSketch"):
+        raise Unsupported(
+            f"thetaSketch over serialized input sketches (isInputThetaSketch) is not supported by "
+            f"localdruid ({spec.path})"
+        )
+    stored = _sketch_input(spec, resolve, sketches.THETA)
+    if stored is not None:
+        template = sketches.distinct_merge(stored.sql, size, SLOT)
+    else:
+        template = sketches.distinct_build(_hashable(_field(spec, resolve)), size, SLOT)
+    return Aggregate(
+        name,
+        template,
+        "DOUBLE",
+        "thetaSketch",
+        state=sketches.DISTINCT_STATE,
+        final=sketches.distinct_estimate,
+    )
+
+
+def _hll(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    size = sketches.hll_size(spec.raw("lgK"), spec.at("lgK"))
+    if spec.str("tgtHllType", "HLL_4") not in ("HLL_4", "HLL_6", "HLL_8"):
+        raise InvalidInput(f"{spec.at('tgtHllType')}: must be HLL_4, HLL_6 or HLL_8")
+    _must_finalize(spec, "shouldFinalize")
+    stored = _sketch_input(spec, resolve, sketches.HLL)
+    if spec.type() == "HLLSketchMerge":
+        if stored is None:
+            raise InvalidInput(
+                f"HLLSketchMerge reads HLL sketches; [{spec.str('fieldName')}] holds none "
+                f"(use HLLSketchBuild for raw values) ({spec.path})"
+            )
+        template = sketches.distinct_merge(stored.sql, size, SLOT)
+    elif stored is not None:
+        raise InvalidInput(
+            f"HLLSketchBuild reads raw values; [{spec.str('fieldName')}] holds HLL sketches "
+            f"(use HLLSketchMerge) ({spec.path})"
+        )
+    else:
+        template = sketches.distinct_build(_hashable(_field(spec, resolve)), size, SLOT)
+    if spec.bool("round"):
+
+        def final(state: str) -> str:
+            return f"CAST(round({sketches.distinct_estimate(state)}) AS BIGINT)"
+
+        return Aggregate(
+            name, template, "LONG", spec.type(), state=sketches.DISTINCT_STATE, final=final
+        )
+    return Aggregate(
+        name,
+        template,
+        "DOUBLE",
+        spec.type(),
+        state=sketches.DISTINCT_STATE,
+        final=sketches.distinct_estimate,
+    )
+
+
+def _quantiles(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    k = spec.int("k", 128)
+    if not 2 <= k <= 32768 or k & (k - 1):
+        raise InvalidInput(f"{spec.at('k')}: k must be a power of 2 from 2 to 32768, got [{k}]")
+    stored = _sketch_input(spec, resolve, sketches.QUANTILES)
+    if stored is not None:
+        template = sketches.quantiles_merge(stored.sql, SLOT)
+    else:
+        template = sketches.quantiles_build(_double_of(_field(spec, resolve)), SLOT)
+    return Aggregate(
+        name,
+        template,
+        "LONG",
+        "quantilesDoublesSketch",
+        state=sketches.QUANTILES_STATE,
+        final=sketches.quantiles_count,
+    )
+
+
+_SKETCHES: dict[str, Callable[[Spec, Resolver, str], Aggregate]] = {
+    "thetaSketch": _theta,
+    "HLLSketchBuild": _hll,
+    "HLLSketchMerge": _hll,
+    "quantilesDoublesSketch": _quantiles,
+}
+# Sketch aggregators by the post-aggregators that read their states.
+SKETCH_FAMILIES = {
+    "thetaSketch": "theta",
+    "HLLSketchBuild": "HLL",
+    "HLLSketchMerge": "HLL",
+    "quantilesDoublesSketch": "quantiles",
+}
+
+
 _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
     "count": _count,
     "longSum": _sum("LONG"),
@@ -245,10 +376,6 @@ _UNSUPPORTED = {
     "doubleAny",
     "floatAny",
     "stringAny",
-    "thetaSketch",
-    "HLLSketchBuild",
-    "HLLSketchMerge",
-    "quantilesDoublesSketch",
     "approxHistogram",
     "approxHistogramFold",
     "fixedBucketsHistogram",
@@ -258,7 +385,7 @@ _UNSUPPORTED = {
     "grouping",
 }
 
-AGGREGATOR_TYPES = sorted([*_SIMPLE, "filtered", *_UNSUPPORTED])
+AGGREGATOR_TYPES = sorted([*_SIMPLE, *_SKETCHES, "filtered", *_UNSUPPORTED])
 
 
 def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
@@ -271,7 +398,11 @@ def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
         template = inner.template
         if inner.empty != "NULL" and not inner.conditions:
             template = f"COALESCE({template}, {inner.empty})"
-        return Aggregate(name, template, inner.type, inner.kind, (condition, *inner.conditions))
+        return replace(
+            inner, name=name, template=template, conditions=(condition, *inner.conditions)
+        )
+    if kind in _SKETCHES:
+        return _SKETCHES[kind](spec, resolve, spec.str("name"))
     build = _SIMPLE.get(kind)
     if build is None:
         if kind in _UNSUPPORTED:
@@ -317,6 +448,12 @@ class PostContext:
         self.types: dict[str, str] = {a.name: a.type for a in aggregates}
         self.kinds: dict[str, str] = {a.name: a.kind for a in aggregates}
         self.sql: dict[str, str] = dict(aliases)
+        # Sketch aggregators: their state's SQL and family; their names read the final values.
+        self.states: dict[str, tuple[str, str]] = {}
+        for a in aggregates:
+            if a.final is not None:
+                self.states[a.name] = (aliases[a.name], SKETCH_FAMILIES[a.kind])
+                self.sql[a.name] = f"({a.final(aliases[a.name])})"
 
     def ref(self, name: str, where: str) -> tuple[str, str]:
         if name not in self.sql:
@@ -357,6 +494,15 @@ def _post(value: Any, ctx: PostContext, path: str) -> tuple[str, str]:
         return ref.sql, ref.type
     if kind in _EXTREMES:
         return _extreme_post(spec, ctx, kind)
+    if kind in _SKETCH_POSTS:
+        return _SKETCH_POSTS[kind](spec, ctx)
+    if kind in _SKETCH_VALUED:
+        raise Unsupported(
+            f"Post-aggregator type [{kind}] as a result (a serialized sketch) is not supported by "
+            f"localdruid ({path}); read it with an estimate post-aggregator"
+        )
+    if kind in _UNSUPPORTED_POSTS:
+        raise Unsupported(f"Post-aggregator type [{kind}] is not supported by localdruid ({path})")
     raise InvalidInput(
         f"Could not resolve type id '{kind}' as a subtype of post-aggregator at {path}"
     )
@@ -435,6 +581,98 @@ def _extreme_post(spec: Spec, ctx: PostContext, kind: str) -> tuple[str, str]:
     return f"{fn}({', '.join(operands)})", out_type
 
 
+def _sketch_state(value: Any, ctx: PostContext, path: str, family: str) -> str:
+    """SQL of the sketch state a sketch post-aggregator's `field` names: a sketch aggregator
+    (fieldAccess) or a nested set operation of the same family."""
+    spec = Spec(value, path)
+    kind = spec.type()
+    if kind in ("fieldAccess", "finalizingFieldAccess"):
+        name = spec.str("fieldName")
+        if name not in ctx.states or ctx.states[name][1] != family:
+            raise InvalidInput(
+                f"{spec.at('fieldName')}: [{name}] is not a {family} sketch aggregator"
+            )
+        return ctx.states[name][0]
+    if family == "theta" and kind == "thetaSketchSetOp":
+        size = sketches.theta_size(spec.raw("size"), spec.at("size"))
+        fields = spec.list("fields")
+        if len(fields) < 2:
+            raise InvalidInput(f"{spec.at('fields')}: a set operation needs at least two fields")
+        states = [
+            _sketch_state(f, ctx, f"{spec.at('fields')}[{i}]", family) for i, f in enumerate(fields)
+        ]
+        return sketches.set_operation(spec.str("func"), states, size)
+    if family == "HLL" and kind == "HLLSketchUnion":
+        size = sketches.hll_size(spec.raw("lgK"), spec.at("lgK"))
+        fields = spec.list("fields")
+        if not fields:
+            raise InvalidInput(f"{spec.at('fields')}: a union needs at least one field")
+        states = [
+            _sketch_state(f, ctx, f"{spec.at('fields')}[{i}]", family) for i, f in enumerate(fields)
+        ]
+        return sketches.set_operation("UNION", states, size)
+    raise InvalidInput(f"{path}: expected a {family} sketch, got a post-aggregator [{kind}]")
+
+
+def _theta_estimate(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    if spec.has("errorBoundsStdDev"):
+        raise Unsupported("thetaSketchEstimate errorBoundsStdDev is not supported by localdruid")
+    state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "theta")
+    return sketches.distinct_estimate(state), "DOUBLE"
+
+
+def _hll_estimate(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "HLL")
+    estimate = sketches.distinct_estimate(state)
+    if spec.bool("round"):
+        return f"CAST(round({estimate}) AS BIGINT)", "LONG"
+    return estimate, "DOUBLE"
+
+
+def _to_quantile(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "quantiles")
+    fraction = sketches.check_fraction(spec.require("fraction"), spec.at("fraction"))
+    return sketches.quantile(state, fraction), "DOUBLE"
+
+
+def _to_quantiles(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "quantiles")
+    fractions = spec.list("fractions")
+    where = spec.at("fractions")
+    values = [
+        sketches.quantile(state, sketches.check_fraction(f, f"{where}[{i}]"))
+        for i, f in enumerate(fractions)
+    ]
+    return f"[{', '.join(values)}]::DOUBLE[]", "DOUBLE_ARRAY"
+
+
+def _to_rank(spec: Spec, ctx: PostContext) -> tuple[str, str]:
+    state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "quantiles")
+    value = to_number(spec.require("value"), spec.at("value"))
+    return sketches.rank(state, float(value)), "DOUBLE"
+
+
+_SKETCH_POSTS: dict[str, Callable[[Spec, PostContext], tuple[str, str]]] = {
+    "thetaSketchEstimate": _theta_estimate,
+    "HLLSketchEstimate": _hll_estimate,
+    "quantilesDoublesSketchToQuantile": _to_quantile,
+    "quantilesDoublesSketchToQuantiles": _to_quantiles,
+    "quantilesDoublesSketchToRank": _to_rank,
+}
+# Post-aggregators whose value is a sketch: only readable by the estimates above.
+_SKETCH_VALUED = {"thetaSketchSetOp", "HLLSketchUnion"}
+_UNSUPPORTED_POSTS = {
+    "thetaSketchToString",
+    "HLLSketchToString",
+    "HLLSketchEstimateWithBounds",
+    "quantilesDoublesSketchToHistogram",
+    "quantilesDoublesSketchToCDF",
+    "quantilesDoublesSketchToString",
+    "quantilesDoublesSketchSummary",
+    "javascript",
+}
+
+
 def compile_post_aggregators(
     values: Any,
     aggregates: list[Aggregate],
@@ -463,6 +701,9 @@ def convert(value: Any, kind: str) -> Any:
     """A SQL result value as Druid's JSON writes it for the column's type."""
     if value is None:
         return None
+    if isinstance(value, list) and kind == "STRING":
+        # A multi-value row as Druid's selectors read it: no value is null, one is itself.
+        return None if not value else value[0] if len(value) == 1 else value
     if kind == "LONG":
         return int(value)
     if kind in ("DOUBLE", "FLOAT"):
@@ -471,4 +712,6 @@ def convert(value: Any, kind: str) -> Any:
             # Jackson quotes non-finite numbers.
             return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
         return float32(number) if kind == "FLOAT" else number
+    if kind == "DOUBLE_ARRAY":
+        return [convert(v, "DOUBLE") for v in value]
     return value

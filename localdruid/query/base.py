@@ -381,11 +381,14 @@ class AggregatePlan:
         return sql
 
     def with_post(self, sql: Sql) -> Sql:
-        """Add the post-aggregates (p0...) as columns over an aggregate statement."""
-        if not self.post:
+        """Add the post-aggregates (p0...) as columns over an aggregate statement, and turn
+        sketch states into their results (post-aggregates read both)."""
+        finals = [f"{a.final(f'a{i}')} AS a{i}" for i, a in enumerate(self.aggregates) if a.final]
+        if not self.post and not finals:
             return sql
-        post = ", ".join(f"{p.sql} AS p{i}" for i, p in enumerate(self.post))
-        return sql.wrap("SELECT *, " + post + " FROM (", ") AS agg")
+        select = "SELECT *" + (f" REPLACE ({', '.join(finals)})" if finals else "")
+        post = "".join(f", {p.sql} AS p{i}" for i, p in enumerate(self.post))
+        return sql.wrap(select + post + " FROM (", ") AS agg")
 
     def output_columns(self) -> list[tuple[str, str, str]]:
         """(alias, name, type) of each aggregate and post-aggregate, in output order."""
@@ -399,7 +402,7 @@ class AggregatePlan:
     def empty_aggregates_sql(self) -> Sql:
         """Aggregates over no rows (count 0, sums null), computed without reading any table."""
         values = ", ".join(
-            f"CAST({a.empty} AS {SQL_TYPES.get(a.type, 'DOUBLE')}) AS a{i}"
+            f"CAST({a.empty} AS {a.state or SQL_TYPES.get(a.type, 'DOUBLE')}) AS a{i}"
             for i, a in enumerate(self.aggregates)
         )
         return Sql(f"SELECT {values or '0 AS __rows'}")

@@ -415,12 +415,23 @@ def test_compaction_errors(druid: LocalDruid) -> None:
     assert _rows(druid, source, [], [STORED]) == [{"stored": 8}]
 
 
-def test_unsupported_reindex_options_answer_501(druid: LocalDruid) -> None:
+def test_discovery_leaves_stored_sketches_out(druid: LocalDruid) -> None:
+    """Druid would make the sketch column `u` a string dimension of each sketch's text, which
+    localdruid cannot write; it leaves it out (other metrics become dimensions, as in Druid).
+    Naming it as a dimension answers 501."""
     source = _appended_twice(druid, "rx_sketch")
-    # A stored sketch cannot become a string dimension (Druid would print the object).
-    status = druid.submit(_reindex("rx_sketch_copy", _druid(source, "2024-01-01/2024-01-03")))
+    druid.ingest(_reindex("rx_sketch_copy", _druid(source, "2024-01-01/2024-01-03"), metrics=[N]))
+    assert _columns(druid, "rx_sketch_copy") == {"dimensions": ["a", "count"], "metrics": ["n"]}
+    named = _reindex(
+        "rx_sketch_named", _druid(source, "2024-01-01/2024-01-03"), dimensions=["a", "u"]
+    )
+    status = druid.submit(named)
     assert status["status"]["status"] == "FAILED"
     assert "stored sketch column [u]" in status["status"]["errorMsg"]
+
+
+def test_unsupported_reindex_options_answer_501(druid: LocalDruid) -> None:
+    source = _appended_twice(druid, "rx_unsupported")
     task = _reindex("rx_bad", {"type": "s3", "uris": ["s3://bucket/x.json"]})
     resp = druid.post(task, "/druid/indexer/v1/task")
     assert resp.status_code == 501
