@@ -47,6 +47,12 @@ class Column:
     type: str
     role: str  # "dimension" or "metric"
     aggregator: dict[str, Any] | None = None
+    # A multi-value string dimension keeps each row's values as a list (null for a null row).
+    multi_value: bool = False
+
+    @property
+    def physical_type(self) -> str:
+        return "VARCHAR[]" if self.multi_value else PHYSICAL_TYPES[self.type]
 
 
 @dataclass(frozen=True)

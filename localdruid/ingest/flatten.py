@@ -29,8 +29,26 @@ def _literal(text: str) -> str:
 
 def json_text(value_sql: str) -> str:
     """A JSON value as the text the loader reads: strings unquoted, JSON null as NULL, arrays and
-    objects as their JSON text (localdruid has no multi-value dimensions)."""
+    objects as their JSON text (a string dimension reads arrays with json_list instead)."""
     return f"json_extract_string({value_sql}, '$')"
+
+
+# What DuckDB reports when a list read as a multi-value row holds an object or array: Druid
+# would store Java's text of it ({k=1}), which localdruid does not write.
+NESTED_IN_LIST = "localdruid: a list holding an object or array"
+
+
+def json_list(value_sql: str) -> str:
+    """A JSON array as the values of a multi-value dimension (each as text, JSON null as NULL);
+    NULL for anything else. An object or array inside it stops the statement (NESTED_IN_LIST)."""
+    value = (
+        f"CASE WHEN json_type(v) IN ('OBJECT', 'ARRAY') THEN error('{NESTED_IN_LIST}') "
+        "ELSE json_extract_string(v, '$') END"
+    )
+    return (
+        f"(CASE WHEN json_type({value_sql}) = 'ARRAY' THEN list_transform("
+        f"json_extract({value_sql}, '$[*]'), lambda v: {value}) END)"
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,14 @@ import duckdb
 from localdruid import expressions, sketches, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.ingest.compact import compaction_plan
-from localdruid.ingest.reader import DatasourceReader, Reader, input_files
+from localdruid.ingest.flatten import NESTED_IN_LIST
+from localdruid.ingest.reader import (
+    CONVERTED_FORMATS,
+    DatasourceReader,
+    Reader,
+    input_files,
+    list_column,
+)
 from localdruid.ingest.spec import CompactionSpec, IngestSpec
 from localdruid.jsonspec import Spec
 from localdruid.query.columns import MISSING, ColumnRef
@@ -341,6 +348,26 @@ def _input_types(
     return types
 
 
+def multi_value_sql(text_sql: str, list_sql: str | None, handling: str) -> str:
+    """A multi-value dimension's row: its input list as multiValueHandling orders it (null
+    values first, as in Druid's dictionary), a single input value as a one-value list, null as
+    null. An empty list stays empty: Druid stores a row without values."""
+    single = f"CASE WHEN {text_sql} IS NULL THEN NULL ELSE [{text_sql}] END"
+    if list_sql is None:
+        return f"({single})"
+    if handling == "SORTED_ARRAY":
+        values = f"list_sort({list_sql}, 'ASC', 'NULLS FIRST')"
+    elif handling == "SORTED_SET":
+        nulls = f"list_bool_or(list_transform({list_sql}, lambda v: v IS NULL))"
+        values = (
+            f"(CASE WHEN {nulls} THEN [NULL]::VARCHAR[] ELSE []::VARCHAR[] END || "
+            f"list_sort(list_distinct({list_sql})))"
+        )
+    else:
+        values = list_sql
+    return f"(CASE WHEN {list_sql} IS NOT NULL THEN {values} ELSE {single} END)"
+
+
 def _merged(old: tuple[str, ...], new: list[str]) -> tuple[str, ...]:
     return (*old, *(n for n in new if n not in old))
 
@@ -386,6 +413,9 @@ class Loader:
         self.version = version
         self.progress = progress
         self.suffix = uuid.uuid4().hex[:12]
+        # Multi-value string dimensions of this load, each with its input's list column (None
+        # when this load's input holds no lists for it).
+        self.multi_values: dict[str, str | None] = {}
         self.stats = RowStats()
         self.scratch: list[Path] = []
 
@@ -504,6 +534,7 @@ class Loader:
         # 1. Read every input row, with its parsed timestamp, into a scratch table.
         select = ", ".join(f"{quote_ident(name)} AS {index[name]}" for name in wanted)
         reads: list[Sql] = []
+        stamps: list[str] = []
         for reader in sources:
             column, fmt = spec.timestamp_column, spec.timestamp_format
             if reader in own_time:
@@ -528,6 +559,7 @@ class Loader:
                         "timestampSpec.missingValue cannot be parsed with its format"
                     )
                 ts_sql = f"COALESCE({ts_sql}, {int(missing)})"
+            stamps.append(ts_sql)
             reads.append(
                 Sql(f"SELECT {ts_sql} AS __time, * FROM (SELECT {select} FROM (")
                 + reader.relation(wanted)
@@ -541,6 +573,13 @@ class Loader:
             0.0,
             0.6,
         )
+        self._read_lists(cur, raw, sources, stamps, wanted, index, dims)
+        elsewhere = metric_fields | transform_reads | _filter_columns(spec.transform_filter)
+        if elsewhere & self.multi_values.keys():
+            raise Unsupported(
+                f"the multi-value input column [{min(elsewhere & self.multi_values.keys())}] read "
+                "by a metric, transform or filter is not supported at ingestion by localdruid"
+            )
 
         # 2. Decide which rows are kept: a timestamp, inside the intervals, passing the filter.
         def read(column: str) -> ColumnRef:
@@ -609,7 +648,7 @@ class Loader:
         if qgran.kind == "all":
             raise InvalidInput("granularitySpec.queryGranularity cannot be all")
         parts: list[Sql | str] = [f"{time_sql} AS __time"]
-        parts += [f"{cast_text(text(n), t)} AS d{k}" for k, (n, t) in enumerate(dims)]
+        parts += [f"{self._dimension_sql(n, t, text)} AS d{k}" for k, (n, t) in enumerate(dims)]
         for k, m in enumerate(metrics):
             parts.append((m.rollup_sql if spec.rollup else m.row_sql) + f" AS m{k}")
         rows = (
@@ -636,6 +675,96 @@ class Loader:
         chunks = cur.execute(chunk_stats.text, chunk_stats.params).fetchall()
         self._publish(cur, source, dims, metrics, chunks)
 
+    def _read_lists(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        raw: str,
+        sources: Sequence[Reader | DatasourceReader],
+        stamps: list[str],
+        wanted: list[str],
+        index: dict[str, str],
+        dims: list[tuple[str, str]],
+    ) -> None:
+        """Find the string dimensions whose input holds lists (self.multi_values): Druid stores
+        them as multi-value columns, as it keeps those already stored so. Text that may be a
+        list (an array's JSON text, a stored list, a value holding the listDelimiter) is rare:
+        only then is the input read once more, with the lists told apart from such text."""
+        existing = self.store.datasource(self.spec.datasource)
+        known = {c.name for c in existing.columns.values() if c.multi_value} if existing else set()
+        shadowed = {name for name, _ in self.spec.transforms}
+        for name, druid_type in dims:
+            if name in known and druid_type != "STRING":
+                raise Unsupported(
+                    f"storing {druid_type} values in the multi-value column [{name}] is not "
+                    "supported by localdruid"
+                )
+        strings = [n for n, t in dims if t == "STRING" and n in index and n not in shadowed]
+        self.multi_values = {n: None for n in strings if n in known}
+        if self.spec.typed_discovery:
+            # Schema discovery makes ARRAY columns of lists in Druid, not multi-value ones;
+            # localdruid keeps their JSON text, as it does for nested objects.
+            return
+        delimiters = sorted(
+            {r.list_delimiter for r in sources if isinstance(r, Reader) and r.list_delimiter}
+        )
+        if not strings:
+            return
+        tests = [
+            Sql.any(
+                # Starts with "[": a range test, several times faster than starts_with.
+                [Sql(f"({index[n]} >= '[' AND {index[n]} < '\\')")]
+                + [Sql(f"contains({index[n]}, ?)", [d]) for d in delimiters]
+            ).wrap("bool_or(", ")")
+            for n in strings
+        ]
+        probe = Sql("SELECT ") + Sql.join(", ", tests) + f" FROM {raw}"
+        hits = cur.execute(probe.text, probe.params).fetchall()[0]
+        listed = [n for n, hit in zip(strings, hits, strict=True) if hit]
+        lists = {n: f"l{k}" for k, n in enumerate(listed)}
+        if not lists:
+            return
+        select = ", ".join(
+            [f"{quote_ident(n)} AS {index[n]}" for n in wanted]
+            + [f"{quote_ident(list_column(n))} AS {alias}" for n, alias in lists.items()]
+        )
+        reads = [
+            Sql(f"SELECT {stamp} AS __time, * FROM (SELECT {select} FROM (")
+            + reader.relation(wanted, list(lists))
+            + ") AS src) AS r"
+            for reader, stamp in zip(sources, stamps, strict=True)
+        ]
+        cur.execute(f"DROP TABLE temp.{raw}")
+        try:
+            self._execute(
+                cur,
+                Sql(f"CREATE TEMP TABLE {raw} AS ") + Sql.join(" UNION ALL ", reads),
+                "reading",
+                0.3,
+                0.6,
+            )
+        except duckdb.InvalidInputException as exc:
+            if NESTED_IN_LIST not in str(exc):
+                raise
+            raise Unsupported(
+                "a list holding objects or arrays in a string dimension is not supported by "
+                f"localdruid (one of {sorted(lists)})"
+            ) from None
+        found = ", ".join(f"bool_or({alias} IS NOT NULL)" for alias in lists.values())
+        seen = cur.execute(f"SELECT {found} FROM {raw}").fetchall()[0]
+        for (name, alias), holds in zip(lists.items(), seen, strict=True):
+            if holds or name in known:
+                self.multi_values[name] = alias
+
+    def _dimension_sql(self, name: str, druid_type: str, text: Callable[[str], str]) -> str:
+        """A dimension's stored value: a multi-value one's as a list (see multi_value_sql)."""
+        if name not in self.multi_values:
+            return cast_text(text(name), druid_type)
+        handling = next(
+            (d.multi_value_handling for d in self.spec.dimensions if d.name == name),
+            "SORTED_ARRAY",
+        )
+        return multi_value_sql(text(name), self.multi_values[name], handling)
+
     def _sources(self, source: dict[str, Any]) -> list[Reader | DatasourceReader]:
         """The readers of an input source, a combining source's delegates in order; file sources
         without data (no files, only empty files) read nothing and are left out."""
@@ -647,8 +776,31 @@ class Loader:
         files = input_files(source, self.store.data_dir / "tmp", self.allowed_dirs)
         if kind == "inline":
             self.scratch.extend(files)  # written for this load only
-        reader = Reader(self.spec.input_format, files, nested=self.spec.typed_discovery)
+        discoverable = None
+        if self.spec.input_format.get("type") in CONVERTED_FORMATS:
+            files, discoverable = self._as_parquet(files)
+        reader = Reader(
+            self.spec.input_format,
+            files,
+            nested=self.spec.typed_discovery,
+            discoverable=discoverable,
+        )
         return [reader] if files else []
+
+    def _as_parquet(self, files: list[Path]) -> tuple[list[Path], set[str]]:
+        """ORC or Avro files rewritten as scratch Parquet files, with the root fields Druid's
+        discovery takes from any of them."""
+        from localdruid.ingest.conversion import file_to_parquet  # see parse_index_task
+
+        copies: list[Path] = []
+        discoverable: set[str] = set()
+        for path in files:
+            copy = self.store.data_dir / "tmp" / f"{path.stem}-{uuid.uuid4().hex}.parquet"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            self.scratch.append(copy)  # before it is written, so a failed write is removed too
+            discoverable |= file_to_parquet(self.spec.input_format, path, copy)
+            copies.append(copy)
+        return copies, discoverable
 
     def _keeps_time(self, source: Reader | DatasourceReader) -> bool:
         """Whether a source's rows take their timestamp from `__time`, whatever the spec says."""
@@ -679,12 +831,24 @@ class Loader:
                 physical = f"c{len(columns) + 1}"
                 while any(c.physical == physical for c in columns.values()):
                     physical = f"c{int(physical[1:]) + 1}"
-                columns[name] = Column(name, physical, druid_type, role, aggregator)
+                multi = name in self.multi_values
+                columns[name] = Column(name, physical, druid_type, role, aggregator, multi)
                 if existing is not None:
                     changes.append(
                         f"ALTER TABLE {table} ADD COLUMN {quote_ident(physical)} "
-                        f"{PHYSICAL_TYPES[druid_type]}"
+                        f"{columns[name].physical_type}"
                     )
+                continue
+            if name in self.multi_values and not old.multi_value:
+                # Lists arrive in a column of single values: each value becomes a one-value
+                # list, as Druid reads it anyway (a sketch column refuses, as for any widening).
+                _widen(old.type, druid_type, name)
+                changes.append(
+                    f"ALTER TABLE {table} ALTER COLUMN {quote_ident(old.physical)} TYPE "
+                    f"VARCHAR[] USING CASE WHEN {quote_ident(old.physical)} IS NULL THEN NULL "
+                    f"ELSE [CAST({quote_ident(old.physical)} AS VARCHAR)] END"
+                )
+                columns[name] = replace(old, type="STRING", role=role, multi_value=True)
                 continue
             widened = _widen(old.type, druid_type, name)
             if widened != old.type:
@@ -751,7 +915,7 @@ class Loader:
         try:
             if existing is None:
                 defs = ", ".join(
-                    f"{quote_ident(c.physical)} {PHYSICAL_TYPES[c.type]}" for c in columns.values()
+                    f"{quote_ident(c.physical)} {c.physical_type}" for c in columns.values()
                 )
                 cur.execute(
                     f"CREATE TABLE {table} (__time BIGINT NOT NULL, __seg INTEGER NOT NULL"

@@ -9,7 +9,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,15 @@ import duckdb
 
 from localdruid import timeutil
 from localdruid.errors import InvalidInput
-from localdruid.ingest.flatten import FlattenSpec, json_text, parse_flatten_spec
+from localdruid.ingest.flatten import (
+    NESTED_IN_LIST,
+    FlattenSpec,
+    json_list,
+    json_text,
+    parse_flatten_spec,
+)
 from localdruid.jsonspec import Spec
-from localdruid.query.columns import ColumnRef
+from localdruid.query.columns import ColumnRef, MultiValueRef
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql, quote_ident
 from localdruid.storage import Datasource
@@ -90,19 +96,32 @@ def _first_line(path: Path, skip: int) -> str:
         return handle.readline().rstrip("\r\n")
 
 
+# Formats read as Parquet: ORC and Avro OCF files are rewritten as Parquet before they are read
+# (see conversion.py).
+CONVERTED_FORMATS = ("orc", "avro_ocf")
+COLUMNAR_FORMATS = ("parquet", *CONVERTED_FORMATS)
+
+
 class Reader:
     """How to read an input format: the columns it has and SQL reading them all as text."""
 
     def __init__(
-        self, input_format: dict[str, Any], files: list[Path], nested: bool = False
+        self,
+        input_format: dict[str, Any],
+        files: list[Path],
+        nested: bool = False,
+        discoverable: set[str] | None = None,
     ) -> None:
         self.spec = Spec(input_format, "ioConfig.inputFormat")
         self.kind = self.spec.type()
         self.files = files
         # Druid discovers nested objects as fields only with useSchemaDiscovery (as JSON columns).
         self.nested = nested
+        # The root fields that Druid's discovery takes from files converted to Parquet, whose own
+        # rules differ from Parquet's (Avro skips booleans); None: Parquet's rules.
+        self.discoverable = discoverable
         self.flatten = FlattenSpec()
-        if self.kind in ("json", "parquet"):
+        if self.kind in ("json", *COLUMNAR_FORMATS):
             self.flatten = parse_flatten_spec(
                 self.spec.raw("flattenSpec"), self.spec.at("flattenSpec"), self.kind
             )
@@ -139,7 +158,7 @@ class Reader:
     def _records(self) -> Sql:
         """The input with each record as one JSON value in column `json`, for flattening; a
         Parquet row keeps its columns too, in the struct `__row`."""
-        if self.kind == "parquet":
+        if self.kind in COLUMNAR_FORMATS:
             return (
                 Sql("(SELECT src AS __row, to_json(src) AS json FROM ")
                 + self._parquet()
@@ -170,13 +189,13 @@ class Reader:
             if self.flatten.discover:
                 found += [k for k in self.json_keys(cur) if k[0] not in self.flatten.fields]
             return found
-        if self.kind == "parquet":
+        if self.kind in COLUMNAR_FORMATS:
             found = self.flattened_fields(cur) if self.flatten.fields else []
             if self.flatten.discover:
                 found += [
                     (name, _parquet_type(kind))
                     for name, kind in self.parquet_schema.items()
-                    if name not in self.flatten.fields and (self.nested or _flat_parquet(kind))
+                    if name not in self.flatten.fields and (self.nested or self._flat(name, kind))
                 ]
             return found
         names: list[str] = []
@@ -185,6 +204,11 @@ class Reader:
                 if name not in names:
                     names.append(name)
         return [(n, "STRING") for n in names]
+
+    def _flat(self, name: str, kind: str) -> bool:
+        if self.discoverable is None:
+            return _flat_parquet(kind)
+        return name in self.discoverable
 
     def _header(self, path: Path) -> list[str]:
         if self.spec.has("columns") and not self.spec.bool("findColumnsFromHeader"):
@@ -199,14 +223,18 @@ class Reader:
             return ","
         return str(self.spec.raw("delimiter", "\t"))
 
-    def relation(self, wanted: list[str]) -> Sql:
-        """A SELECT of the wanted input columns as VARCHAR (missing ones are NULL)."""
+    def relation(self, wanted: list[str], lists: Collection[str] = ()) -> Sql:
+        """A SELECT of the wanted input columns as VARCHAR (missing ones are NULL). Each name in
+        `lists` comes also as VARCHAR[] column list_column(name): the values of a row whose
+        input is a list (a JSON array, delimited text holding the listDelimiter), else NULL."""
+        if lists:
+            return self._list_relation(wanted, lists)
         if self.kind == "json" and self.flatten.fields:
             select = ", ".join(
                 f"{json_text(self.flatten.value(name))} AS {_quote(name)}" for name in wanted
             )
             return Sql(f"SELECT {select or '1 AS __none'} FROM ") + self._records()
-        if self.kind == "parquet":
+        if self.kind in COLUMNAR_FORMATS:
             return self._parquet_relation(wanted)
         if self.kind == "json":
             columns = dict.fromkeys(wanted, "VARCHAR")
@@ -239,7 +267,41 @@ class Reader:
             )
         return Sql.join(" UNION ALL ", parts)
 
-    def _parquet_relation(self, wanted: list[str]) -> Sql:
+    @property
+    def list_delimiter(self) -> str | None:
+        """What splits a delimited value into a list (Druid's default is Ctrl-A)."""
+        if self.kind not in ("csv", "tsv"):
+            return None
+        return str(self.spec.raw("listDelimiter", None) or "\u0001")
+
+    def _list_relation(self, wanted: list[str], lists: Collection[str]) -> Sql:
+        if self.kind == "json":
+            # Arrays are told from text only in the JSON itself: the records are read whole.
+            values = {name: self.flatten.value(name) for name in wanted}
+            select = ", ".join(
+                [f"{json_text(values[name])} AS {_quote(name)}" for name in wanted]
+                + [f"{json_list(values[name])} AS {_quote(list_column(name))}" for name in lists]
+            )
+            return Sql(f"SELECT {select} FROM ") + self._records()
+        if self.kind in COLUMNAR_FORMATS:
+            return self._parquet_relation(wanted, lists)
+        delimiter = self.list_delimiter
+        parts = []
+        for name in lists:
+            value = _quote(name)
+            if delimiter is None:
+                split = "CAST(NULL AS VARCHAR[])"
+            else:
+                # Druid splits a value holding the delimiter; its empty parts are null.
+                text = "'" + delimiter.replace("'", "''") + "'"
+                split = (
+                    f"CASE WHEN contains({value}, {text}) THEN list_transform("
+                    f"string_split({value}, {text}), lambda v: NULLIF(v, '')) END"
+                )
+            parts.append(f"{split} AS {_quote(list_column(name))}")
+        return self.relation(wanted).wrap(f"SELECT *, {', '.join(parts)} FROM (", ") AS src")
+
+    def _parquet_relation(self, wanted: list[str], lists: Collection[str] = ()) -> Sql:
         """Parquet columns as text; flattenSpec fields from each row's JSON form."""
         schema = self.parquet_schema
         row = "__row." if self.flatten.fields else ""
@@ -251,7 +313,18 @@ class Reader:
                 return _parquet_text(row + _quote(name), schema[name])
             return "CAST(NULL AS VARCHAR)"
 
-        select = ", ".join(f"{value(name)} AS {_quote(name)}" for name in wanted) or "1 AS __none"
+        def values(name: str) -> str:
+            if name in self.flatten.fields:
+                return json_list(self.flatten.fields[name])
+            if name in schema:
+                return _parquet_list(row + _quote(name), schema[name])
+            return "CAST(NULL AS VARCHAR[])"
+
+        select = ", ".join(
+            [f"{value(name)} AS {_quote(name)}" for name in wanted]
+            + [f"{values(name)} AS {_quote(list_column(name))}" for name in lists]
+        )
+        select = select or "1 AS __none"
         source = self._records() if self.flatten.fields else self._parquet()
         return Sql(f"SELECT {select} FROM ") + source
 
@@ -280,8 +353,9 @@ class DatasourceReader:
         """The dimensions and metrics of the segments read, with their stored types."""
         return [(c.name, c.type) for c in self.present]
 
-    def relation(self, wanted: list[str]) -> Sql:
-        """A SELECT of the wanted columns (text, or stored sketches; missing ones are NULL)."""
+    def relation(self, wanted: list[str], lists: Collection[str] = ()) -> Sql:
+        """A SELECT of the wanted columns (text, or stored sketches; missing ones are NULL),
+        with the stored lists of the multi-value columns in `lists` (see Reader.relation)."""
         by_name = {c.name: c for c in self.present}
 
         def value(name: str) -> str:
@@ -294,7 +368,17 @@ class DatasourceReader:
                 return quote_ident(column.physical)
             return f"CAST({quote_ident(column.physical)} AS VARCHAR)"
 
-        select = ", ".join(f"{value(n)} AS {_quote(n)}" for n in wanted) or "1 AS __none"
+        def stored_list(name: str) -> str:
+            column = by_name.get(name)
+            if column is None or not column.multi_value:
+                return "CAST(NULL AS VARCHAR[])"
+            return quote_ident(column.physical)
+
+        select = ", ".join(
+            [f"{value(n)} AS {_quote(n)}" for n in wanted]
+            + [f"{stored_list(n)} AS {_quote(list_column(n))}" for n in lists]
+        )
+        select = select or "1 AS __none"
         if self.ds is None or not self.segments:
             return Sql(f"SELECT {select} WHERE false")
 
@@ -304,6 +388,8 @@ class DatasourceReader:
             column = by_name.get(name)
             if column is None:
                 return ColumnRef("CAST(NULL AS VARCHAR)", "STRING")
+            if column.multi_value:
+                return MultiValueRef(name, quote_ident(column.physical))
             return ColumnRef(quote_ident(column.physical), column.type)
 
         ids = ", ".join(str(int(s.id)) for s in self.segments)
@@ -311,6 +397,11 @@ class DatasourceReader:
             f"SELECT {select} FROM {quote_ident(self.ds.table)} WHERE __seg IN ({ids}) "
             f"AND __time >= {int(self.start)} AND __time < {int(self.end)} AND "
         ) + compile_filter(self.filter, resolve, "ioConfig.inputSource.filter")
+
+
+def list_column(name: str) -> str:
+    """The name under which a relation gives an input column's list values."""
+    return f"__localdruid_list {name}"
 
 
 def _quote(name: str) -> str:
@@ -349,6 +440,21 @@ def _parquet_text(column: str, kind: str) -> str:
     if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION")):
         return f"CAST(to_json({column}) AS VARCHAR)"
     return f"CAST({column} AS VARCHAR)"
+
+
+def _parquet_list(column: str, kind: str) -> str:
+    """A Parquet list of primitives as a multi-value row's values (each as _parquet_text gives
+    it); NULL for any other column. A list of lists or structs stops the statement, as in
+    json_list."""
+    if not kind.endswith("[]"):
+        return "CAST(NULL AS VARCHAR[])"
+    element = kind[:-2]
+    if not _flat_parquet(element) or element.endswith("]"):
+        return (
+            f"(CASE WHEN {column} IS NULL THEN NULL WHEN len({column}) > 0 THEN "
+            f"error('{NESTED_IN_LIST}') ELSE []::VARCHAR[] END)"
+        )
+    return f"list_transform({column}, lambda v: {_parquet_text('v', element)})"
 
 
 def _json_type(types: list[str | None]) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.ingest.flatten import parse_flatten_spec
+from localdruid.ingest.reader import COLUMNAR_FORMATS, CONVERTED_FORMATS
 from localdruid.jsonspec import Spec
 from localdruid.query.columns import MISSING, ColumnRef
 from localdruid.query.filters import compile_filter
@@ -23,6 +24,8 @@ DIMENSION_TYPES = {"string": "STRING", "long": "LONG", "float": "FLOAT", "double
 class DimensionSpec:
     name: str
     type: str  # STRING, LONG, FLOAT, DOUBLE
+    # How a string dimension stores a row's list of values: SORTED_ARRAY, SORTED_SET or ARRAY.
+    multi_value_handling: str = "SORTED_ARRAY"
 
 
 @dataclass
@@ -81,6 +84,9 @@ def _granularity(value: Any, default: str, where: str) -> timeutil.Granularity:
         raise InvalidInput(f"{where}: {exc}") from None
 
 
+MULTI_VALUE_HANDLINGS = ("SORTED_ARRAY", "SORTED_SET", "ARRAY")
+
+
 def _dimensions(spec: Spec) -> list[DimensionSpec]:
     out: list[DimensionSpec] = []
     for i, item in enumerate(spec.list("dimensions", [])):
@@ -94,9 +100,13 @@ def _dimensions(spec: Spec) -> list[DimensionSpec]:
             if kind in ("json", "auto", "spatial"):
                 raise Unsupported(f"{where}: dimension type [{kind}] is not supported")
             raise InvalidInput(f"{where}: unknown dimension type [{kind}]")
-        if dim.raw("multiValueHandling") not in (None, "SORTED_ARRAY", "sorted_array"):
-            raise Unsupported(f"{where}: multiValueHandling is not supported")
-        out.append(DimensionSpec(dim.str("name"), DIMENSION_TYPES[kind]))
+        handling = str(dim.raw("multiValueHandling") or "SORTED_ARRAY").upper()
+        if handling not in MULTI_VALUE_HANDLINGS:
+            raise InvalidInput(
+                f"{where}.multiValueHandling: unknown value [{dim.raw('multiValueHandling')}], "
+                f"expected one of {list(MULTI_VALUE_HANDLINGS)}"
+            )
+        out.append(DimensionSpec(dim.str("name"), DIMENSION_TYPES[kind], handling))
     names = [d.name for d in out]
     if len(set(names)) != len(names):
         raise InvalidInput(f"{spec.at('dimensions')}: duplicate dimension names")
@@ -215,12 +225,18 @@ def parse_index_task(task: Any) -> IngestSpec:
             raise InvalidInput("Missing required field [inputFormat] in ioConfig")
         fmt = Spec(input_format, "ioConfig.inputFormat")
         format_type = fmt.type()
-        if format_type not in ("json", "csv", "tsv", "parquet"):
+        if format_type not in ("json", "csv", "tsv", *COLUMNAR_FORMATS):
             raise Unsupported(f"inputFormat type [{format_type}] is not supported by localdruid")
-        if format_type in ("json", "parquet"):
+        if format_type in ("json", *COLUMNAR_FORMATS):
             parse_flatten_spec(fmt.raw("flattenSpec"), fmt.at("flattenSpec"), format_type)
         if format_type == "parquet":
             fmt.bool("binaryAsString")
+        if format_type in CONVERTED_FORMATS:
+            # Imported here: pyarrow costs half a second and 50 MB at import; only ORC and Avro
+            # tasks pay it.
+            from localdruid.ingest.conversion import check_input_format
+
+            check_input_format(fmt)
 
     return IngestSpec(
         task_type=task_type,

@@ -112,19 +112,17 @@ def _union(members: list[Datasource], cursor: duckdb.DuckDBPyConnection) -> Unio
             known = columns.get(col.name)
             if known is None:
                 columns[col.name] = replace(col, physical=f"u{len(columns) + 1}")
-            elif known.type != col.type:
+            elif known.type != col.type or known.multi_value != col.multi_value:
                 raise Unsupported(
-                    f"union datasource: column [{col.name}] is {known.type} in one table and "
-                    f"{col.type} in another, which localdruid does not merge"
+                    f"union datasource: column [{col.name}] is {_kind(known)} in one table and "
+                    f"{_kind(col)} in another, which localdruid does not merge"
                 )
     selects, segments, owners, offset = [], [], {}, 0
     for member in members:
         parts = ["__time", f"__seg + {offset} AS __seg"]
         for col in columns.values():
             own = member.columns.get(col.name)
-            value = (
-                quote_ident(own.physical) if own else f"CAST(NULL AS {PHYSICAL_TYPES[col.type]})"
-            )
+            value = quote_ident(own.physical) if own else f"CAST(NULL AS {col.physical_type})"
             parts.append(f"{value} AS {quote_ident(col.physical)}")
         selects.append(f"SELECT {', '.join(parts)} FROM {quote_ident(member.table)}")
         for seg in member.segments:
@@ -141,6 +139,10 @@ def _union(members: list[Datasource], cursor: duckdb.DuckDBPyConnection) -> Unio
         updated=max(m.updated for m in members),
         owners=owners,
     )
+
+
+def _kind(column: Column) -> str:
+    return f"multi-value {column.type}" if column.multi_value else column.type
 
 
 @dataclass(frozen=True)
@@ -356,8 +358,12 @@ class AggregatePlan:
     def aggregate_aliases(self) -> dict[str, str]:
         return {a.name: f"a{i}" for i, a in enumerate(self.aggregates)}
 
-    def aggregate_sql(self, dimensions: list[tuple[str, str]]) -> Sql:
-        """SELECT bucket (__b), dimensions (d0...) and aggregates (a0...), grouped."""
+    def aggregate_sql(
+        self, dimensions: list[tuple[str, str]], exploded: list[str] | None = None
+    ) -> Sql:
+        """SELECT bucket (__b), dimensions (d0...) and aggregates (a0...), grouped. Each list
+        in `exploded` (multi-value dimensions) is unnested into column __mv0... of the rows
+        the filter kept, one row per value: Druid filters rows, then explodes them."""
         columns: list[Sql | str] = []
         if self.bucketed:
             bucket = self.granularity.sql_bucket(
@@ -368,14 +374,16 @@ class AggregatePlan:
         columns.extend(a.sql + f" AS a{i}" for i, a in enumerate(self.aggregates))
         if not columns:
             columns.append("count(*) AS __rows")
-        sql = (
-            Sql("SELECT ")
-            + Sql.join(", ", columns)
-            + f" FROM {quote_ident(self.ds.table)} WHERE "
+        rows = (
+            Sql(f" FROM {quote_ident(self.ds.table)} WHERE ")
             + time_condition(self.intervals)
             + " AND "
             + self.where
         )
+        for k, values in enumerate(exploded or []):
+            # Nested, not side by side: two multi-value dimensions group their cross product.
+            rows = rows.wrap(f" FROM (SELECT *, unnest({values}) AS __mv{k}", f") AS __x{k}")
+        sql = Sql("SELECT ") + Sql.join(", ", columns) + rows
         if self.bucketed or dimensions:
             sql = sql + " GROUP BY ALL"
         return sql

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from localdruid.errors import Unsupported
 from localdruid.sql import quote_ident
 from localdruid.storage import NUMERIC_TYPES, Datasource
 
@@ -36,6 +37,51 @@ class ColumnRef:
         return f"TRY_CAST({self.sql} AS DOUBLE)"
 
 
+class MultiValueRef(ColumnRef):
+    """A multi-value string column, whose rows hold lists of values (`values`, VARCHAR[]).
+
+    Reading it as one value per row (`sql`, `as_text`...) is what Druid gives special meaning
+    to (expressions apply per value, aggregators see every value): a part of localdruid that
+    has not been taught that meaning answers 501 instead of a wrong answer.
+    """
+
+    name: str
+    values: str
+
+    def __init__(self, name: str, values: str) -> None:
+        object.__setattr__(self, "type", "STRING")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "values", values)
+
+    @property
+    def sql(self) -> str:
+        raise Unsupported(
+            f"reading the multi-value column [{self.name}] here (expressions, aggregators, "
+            "virtual columns and other per-row uses) is not supported by localdruid"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MultiValueRef) and other.values == self.values
+
+    def __hash__(self) -> int:
+        return hash(self.values)
+
+    def __repr__(self) -> str:
+        return f"MultiValueRef({self.name!r}, {self.values!r})"
+
+    def row_values(self, *, empty_is_null: bool) -> str:
+        """Each row's values as a list: a null row is one null value; an empty list is one
+        null value too where Druid groups empty rows as null (groupBy, filters), else none."""
+        if empty_is_null:
+            return (
+                f"(CASE WHEN len({self.values}) > 0 THEN {self.values} ELSE [NULL]::VARCHAR[] END)"
+            )
+        return f"COALESCE({self.values}, [NULL]::VARCHAR[])"
+
+
+# The name each value of a multi-value column takes inside the SQL lambdas that visit them.
+ELEMENT = "__mv"
+
 TIME = ColumnRef(quote_ident("__time"), "LONG")
 MISSING = ColumnRef("CAST(NULL AS VARCHAR)", "STRING")
 # Not a column: the name a first/last aggregator resolves to get the rows' segment order.
@@ -57,6 +103,8 @@ def datasource_resolver(ds: Datasource | None) -> Resolver:
         column = ds.columns.get(name)
         if column is None:
             return MISSING
+        if column.multi_value:
+            return MultiValueRef(name, quote_ident(column.physical))
         return ColumnRef(quote_ident(column.physical), column.type)
 
     return resolve

@@ -9,7 +9,7 @@ from localdruid import expressions, timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, text_of, to_double, to_number
 from localdruid.query import orderings
-from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.query.columns import ELEMENT, ColumnRef, MultiValueRef, Resolver
 from localdruid.query.extraction import extract
 from localdruid.sql import FALSE, TRUE, Sql
 
@@ -30,12 +30,46 @@ def compile_filter(value: Any, resolve: Resolver, path: str = "filter") -> Sql:
             f"Could not resolve type id '{kind}' as a subtype of filter at {path}: "
             f"known type ids = {sorted(_HANDLERS)}"
         )
+    multi = _multi_value(spec, kind, resolve)
+    if multi is not None:
+        resolve = _element(resolve, multi.name)
     fn = spec.data.get("extractionFn")
     if fn is not None:
         if kind not in _EXTRACTING:
             raise Unsupported(f"extractionFn on a [{kind}] filter is not supported by localdruid")
         resolve = _extracted(resolve, spec.str("dimension"), fn, spec.at("extractionFn"))
-    return handler(spec, resolve).wrap("(", ")")
+    predicate = handler(spec, resolve)
+    if multi is not None:
+        predicate = _any_value(multi, predicate)
+    return predicate.wrap("(", ")")
+
+
+def _multi_value(spec: Spec, kind: str, resolve: Resolver) -> MultiValueRef | None:
+    """The multi-value column a value filter reads, if it reads one."""
+    key = _PER_VALUE.get(kind)
+    name = spec.data.get(key) if key else None
+    column = resolve(name) if isinstance(name, str) else None
+    return column if isinstance(column, MultiValueRef) else None
+
+
+def _element(resolve: Resolver, name: str) -> Resolver:
+    """The filter then reads one value of the multi-value column at a time."""
+    element = ColumnRef(ELEMENT, "STRING")
+    return lambda column: element if column == name else resolve(column)
+
+
+def _any_value(multi: MultiValueRef, predicate: Sql) -> Sql:
+    """Druid's value filters on a multi-value column: a row matches if any of its values does
+    (an empty or null row is one null value). Under `not`, a row with no match but an unknown
+    (null) comparison stays unknown, as Druid's matchers report it."""
+    values = multi.row_values(empty_is_null=True)
+    each = f"list_bool_or(list_transform({values}, lambda {ELEMENT}: "
+    return (
+        predicate.wrap("CASE WHEN " + each, "))")
+        + " THEN TRUE WHEN "
+        + predicate.wrap(each + "(", ") IS NULL))")
+        + " THEN NULL ELSE FALSE END"
+    )
 
 
 def _extracted(resolve: Resolver, dimension: str, fn: Any, path: str) -> Resolver:
@@ -61,6 +95,14 @@ def _number_or_none(value: Any) -> float | None:
         return None
 
 
+def _number_equal(col: ColumnRef, number: float) -> Sql:
+    """A numeric column equal to a number. Druid reads the number as the column's type, so a
+    FLOAT column compares floats: 10.1 matches the stored 10.1f, which as a double it does not."""
+    if col.type == "FLOAT":
+        return Sql(f"CAST({col.sql} AS FLOAT) = CAST(? AS FLOAT)", [number])
+    return Sql(f"{col.as_double} = ?", [number])
+
+
 def _equal(col: ColumnRef, value: Any) -> Sql:
     """Druid selector semantics: numeric columns compare numbers, string columns compare text."""
     text = text_of(value)
@@ -70,7 +112,7 @@ def _equal(col: ColumnRef, value: Any) -> Sql:
         number = _number_or_none(text)
         if number is None:
             return FALSE
-        return Sql(f"{col.as_double} = ?", [number])
+        return _number_equal(col, number)
     return Sql(f"{col.as_text} = ?", [text])
 
 
@@ -88,7 +130,10 @@ def _in(spec: Spec, resolve: Resolver) -> Sql:
     present = sorted({t for t in texts if t is not None})
     if col.numeric:
         numbers = sorted({n for n in (_number_or_none(t) for t in present) if n is not None})
-        if numbers:
+        if numbers and col.type == "FLOAT":
+            value = f"CAST({col.sql} AS FLOAT)"
+            parts.append(Sql(f"list_contains(?::DOUBLE[]::FLOAT[], {value})", [numbers]))
+        elif numbers:
             parts.append(Sql(f"list_contains(?::DOUBLE[], {col.as_double})", [numbers]))
     elif present:
         parts.append(Sql(f"list_contains(?::VARCHAR[], {col.as_text})", [present]))
@@ -114,7 +159,7 @@ def _equals(spec: Spec, resolve: Resolver) -> Sql:
         text = text_of(value)
         if col.numeric:
             number = _number_or_none(text)
-            return FALSE if number is None else Sql(f"{col.as_double} = ?", [number])
+            return FALSE if number is None else _number_equal(col, number)
         return Sql(f"{col.as_text} = ?", [text])
     number = to_number(value, spec.at("matchValue"))
     if kind == "LONG":
@@ -126,7 +171,7 @@ def _equals(spec: Spec, resolve: Resolver) -> Sql:
     if not col.numeric:
         # A number matched against a string column compares with the number's text ("1.0").
         return Sql(f"{col.as_text} = ?", [str(number) if kind == "LONG" else repr(number)])
-    return Sql(f"{col.as_double} = ?", [float(number)])
+    return _number_equal(col, float(number))
 
 
 def _null(spec: Spec, resolve: Resolver) -> Sql:
@@ -333,9 +378,10 @@ def _compared_text(value: Any, resolve: Resolver, path: str) -> str:
                 spec.at("extractionFn"),
             )
         elif kind == "default":
-            if str(spec.raw("outputType", "STRING")).upper() != "STRING":
-                raise Unsupported(f"{spec.at('outputType')}: columnComparison compares strings")
             col = resolve(spec.str("dimension"))
+            # Druid compares text: the outputType a column already has changes nothing.
+            if str(spec.raw("outputType", "STRING")).upper() not in ("STRING", col.type):
+                raise Unsupported(f"{spec.at('outputType')}: columnComparison compares strings")
         else:
             raise Unsupported(f"Dimension spec type [{kind}] is not supported here ({path})")
     if col.type in ("DOUBLE", "FLOAT"):
@@ -376,6 +422,20 @@ _HANDLERS: dict[str, Handler] = {
     "columnComparison": _column_comparison,
     "true": lambda spec, resolve: TRUE,
     "false": lambda spec, resolve: FALSE,
+}
+
+# Value filters, which match a multi-value row when any value matches, and the key naming
+# their column.
+_PER_VALUE = {
+    "selector": "dimension",
+    "in": "dimension",
+    "bound": "dimension",
+    "like": "dimension",
+    "regex": "dimension",
+    "search": "dimension",
+    "equals": "column",
+    "null": "column",
+    "range": "column",
 }
 
 # Filters that take an extractionFn in Druid (and that localdruid compiles with one).

@@ -10,7 +10,7 @@ from localdruid.query import orderings
 from localdruid.query.aggregators import convert
 from localdruid.query.base import AggregatePlan, Execution, aggregate_plan, segments_in
 from localdruid.query.columns import ColumnRef
-from localdruid.query.dimensions import Dimension, parse_dimension
+from localdruid.query.dimensions import Dimension, grouping_sql, parse_dimension
 from localdruid.query.having import compile_having
 from localdruid.storage import Datasource
 
@@ -84,9 +84,13 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
         return []
     columns: dict[str, ColumnRef] = {d.name: ColumnRef(f"d{i}", d.type) for i, d in enumerate(dims)}
     columns.update({name: ColumnRef(alias, t) for alias, name, t in plan.output_columns()})
-    having = compile_having(spec.data.get("having"), columns)
+    # A having filter reads __time as the result row's timestamp, as in Druid.
+    stamp = "__b" if plan.bucketed else f"CAST({int(plan.intervals[0][0])} AS BIGINT)"
+    having = compile_having(
+        spec.data.get("having"), {"__time": ColumnRef(stamp, "LONG"), **columns}
+    )
     if segments_in(ds, plan.intervals):
-        grouped = plan.aggregate_sql([(f"d{i}", d.sql) for i, d in enumerate(dims)])
+        grouped = plan.aggregate_sql(*grouping_sql(dims, empty_is_null=True))
     else:
         # No dimensions, granularity all: Druid's summary row of empty aggregates.
         grouped = plan.empty_aggregates_sql()

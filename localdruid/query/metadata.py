@@ -118,11 +118,11 @@ def _analyze(
         col = ds.columns.get(name)
         druid_type = "LONG" if name == "__time" else col.type if col else "STRING"
         is_string = druid_type == "STRING"
-        cardinality, low, high, has_nulls = stats[name]
+        cardinality, low, high, has_nulls, multiple = stats[name]
         columns[name] = {
             "typeSignature": druid_type,
             "type": druid_type.removeprefix("COMPLEX<").removesuffix(">"),
-            "hasMultipleValues": False,
+            "hasMultipleValues": bool(multiple),
             "hasNulls": bool(has_nulls),
             "size": 0,
             "cardinality": cardinality if is_string and "cardinality" in analyses else None,
@@ -160,21 +160,41 @@ def _aggregators(ds: Datasource, segments: list[Segment]) -> dict[str, Any]:
 
 def _column_stats(
     ds: Datasource, names: list[str], ids: list[int], analyses: list[str], ex: Execution
-) -> dict[str, tuple[Any, Any, Any, Any]]:
+) -> dict[str, tuple[Any, Any, Any, Any, Any]]:
+    """Per column: cardinality, min, max, whether it has nulls, whether it has multiple
+    values (only a multi-value column's rows can; then computed after the others)."""
     parts = []
+    multiple = []
     for name in names:
         col = ds.columns.get(name)
         physical = quote_ident("__time" if name == "__time" else col.physical if col else name)
-        if col is not None and col.type == "STRING":
+        if col is not None and col.multi_value:
+            # Druid's dictionary of a multi-value column: its values, null if any row is null
+            # or empty (or holds a null).
+            values = f"flatten(list({physical}))"
+            nulls = (
+                f"bool_or({physical} IS NULL OR len({physical}) = 0 OR "
+                f"list_bool_or(list_transform({physical}, lambda v: v IS NULL)))"
+            )
+            parts.append(
+                f"len(list_distinct({values})) + {nulls}::INT, "
+                f"list_min({values}), list_max({values}), {nulls}"
+            )
+            multiple.append((name, f"bool_or(len({physical}) > 1)"))
+        elif col is not None and col.type == "STRING":
             parts.append(
                 f"count(DISTINCT {physical}) + (count(*) > count({physical}))::INT, "
                 f"min({physical}), max({physical}), bool_or({physical} IS NULL)"
             )
         else:
             parts.append(f"NULL, NULL, NULL, bool_or({physical} IS NULL)")
+    parts += [sql for _, sql in multiple]
     sql = Sql(
         f"SELECT {', '.join(parts)} FROM {quote_ident(ds.table)} "
         f"WHERE __seg IN ({', '.join(str(int(i)) for i in ids)})"
     )
     row = ex.fetch(sql)[0]
-    return {name: tuple(row[4 * i : 4 * i + 4]) for i, name in enumerate(names)}
+    several = dict(zip([name for name, _ in multiple], row[4 * len(names) :], strict=True))
+    return {
+        name: (*row[4 * i : 4 * i + 4], several.get(name, False)) for i, name in enumerate(names)
+    }

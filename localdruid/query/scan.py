@@ -20,7 +20,7 @@ from localdruid.query.base import (
     segments_in,
     time_condition,
 )
-from localdruid.query.columns import Resolver
+from localdruid.query.columns import ColumnRef, MultiValueRef, Resolver
 from localdruid.query.filters import compile_filter
 from localdruid.query.metadata import segment_id
 from localdruid.sql import Sql, quote_ident
@@ -253,7 +253,7 @@ def _group_sql(
     __time, then the dimensions (a segment is sorted by them), nulls first. Rows equal on all
     of those keep ingestion order in Druid, which is not stored: the fetched columns order
     them, so that equal output is all that can tie."""
-    physical = [resolve(n).sql for n in fetched]
+    physical = [_fetched_sql(resolve(n)) for n in fetched]
     select = ", ".join(["__seg", quote_ident("__time"), *physical])
     keys = [quote_ident(ds.columns[d].physical) for d in dims if d in ds.columns]
     keys += [p for p in physical if p not in keys]
@@ -273,6 +273,11 @@ def _group_sql(
         + Sql(f" ORDER BY {', '.join(sort)}", [[s.id for s in group]])
     )
     return sql if cap is None else sql + f" LIMIT {int(cap)}"
+
+
+def _fetched_sql(column: ColumnRef) -> str:
+    """A multi-value column is fetched as its list; `convert` shapes each row as Druid does."""
+    return column.values if isinstance(column, MultiValueRef) else column.sql
 
 
 def _merge(streams: list[list[Row]], order: str, rank: dict[int, int]) -> Iterable[Row]:

@@ -21,7 +21,7 @@ from localdruid.query.base import (
     segments_in,
     time_condition,
 )
-from localdruid.query.columns import Resolver
+from localdruid.query.columns import ELEMENT, MultiValueRef, Resolver
 from localdruid.query.dimensions import check_default_spec
 from localdruid.query.filters import compile_filter, search_predicate
 from localdruid.sql import Sql, quote_ident
@@ -205,16 +205,26 @@ def _counts(
     ids = ", ".join(str(int(s.id)) for s in segments)
     parts = []
     for i, dim in enumerate(dims):
-        value = _value_sql(resolve, dim.column)
+        column = resolve(dim.column)
+        multi = isinstance(column, MultiValueRef)
+        value = "__mv" if multi else _value_sql(resolve, dim.column)
         accept = Sql("TRUE") if query is None else search_predicate(value, query)
         if query is not None and query.type() != "all":
             accept = accept.wrap(f"{value} IS NOT NULL AND (", ")")
-        parts.append(
-            Sql(f"SELECT __seg, {i} AS k, {value} AS v, count(*) AS n ")
-            + f"FROM {quote_ident(ds.table)} WHERE __seg IN ({ids}) AND "
+        rows = (
+            Sql(f"FROM {quote_ident(ds.table)} WHERE __seg IN ({ids}) AND ")
             + time_condition(intervals)
             + " AND "
             + where
+        )
+        if isinstance(column, MultiValueRef):
+            rows = rows.wrap(
+                f"FROM (SELECT *, unnest({_distinct_values(column)}) AS __mv ",
+                ") AS __x WHERE TRUE",
+            )
+        parts.append(
+            Sql(f"SELECT __seg, {i} AS k, {value} AS v, count(*) AS n ")
+            + rows
             + " AND ("
             + accept
             + ") GROUP BY ALL"
@@ -223,6 +233,17 @@ def _counts(
     for seg_id, k, value, count in ex.fetch(Sql.join(" UNION ALL ", parts)):
         out.setdefault((seg_id, k), []).append((value, count))
     return out
+
+
+def _distinct_values(column: MultiValueRef) -> str:
+    """A multi-value row's distinct values (null included): Druid counts the rows of each
+    value's bitmap, where a row repeating a value counts once."""
+    values = column.row_values(empty_is_null=True)
+    nulls = f"len(list_filter({values}, lambda {ELEMENT}: {ELEMENT} IS NULL)) > 0"
+    return (
+        f"(list_distinct({values}) || "
+        f"CASE WHEN {nulls} THEN [NULL]::VARCHAR[] ELSE []::VARCHAR[] END)"
+    )
 
 
 def _segment_hits(rows: list[Hit], limit: int, key: SortKey, *, exact: bool) -> list[Hit]:

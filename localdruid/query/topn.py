@@ -16,7 +16,7 @@ from localdruid.query.base import (
     data_ranges,
     fill_buckets,
 )
-from localdruid.query.dimensions import parse_dimension
+from localdruid.query.dimensions import grouping_sql, parse_dimension
 from localdruid.query.timeseries import all_timestamp
 from localdruid.sql import Sql
 from localdruid.storage import Datasource
@@ -79,8 +79,9 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     keys, stop = _metric_order(spec.require("metric"), plan, "d0", "metric")
     order = ", ".join(keys)
     partition = "PARTITION BY __b " if plan.bucketed else ""
+    grouped, exploded = grouping_sql([dim], empty_is_null=False)
     sql = (
-        plan.with_post(plan.aggregate_sql([("d0", dim.sql)])).wrap(
+        plan.with_post(plan.aggregate_sql(grouped, exploded)).wrap(
             "SELECT * FROM (", ") AS t WHERE "
         )
         + stop
