@@ -374,12 +374,7 @@ class AggregatePlan:
         columns.extend(a.sql + f" AS a{i}" for i, a in enumerate(self.aggregates))
         if not columns:
             columns.append("count(*) AS __rows")
-        rows = (
-            Sql(f" FROM {quote_ident(self.ds.table)} WHERE ")
-            + time_condition(self.intervals)
-            + " AND "
-            + self.where
-        )
+        rows = self.rows_sql()
         for k, values in enumerate(exploded or []):
             # Nested, not side by side: two multi-value dimensions group their cross product.
             rows = rows.wrap(f" FROM (SELECT *, unnest({values}) AS __mv{k}", f") AS __x{k}")
@@ -387,6 +382,15 @@ class AggregatePlan:
         if self.bucketed or dimensions:
             sql = sql + " GROUP BY ALL"
         return sql
+
+    def rows_sql(self) -> Sql:
+        """FROM and WHERE of the rows the query aggregates."""
+        return (
+            Sql(f" FROM {quote_ident(self.ds.table)} WHERE ")
+            + time_condition(self.intervals)
+            + " AND "
+            + self.where
+        )
 
     def with_post(self, sql: Sql) -> Sql:
         """Add the post-aggregates (p0...) as columns over an aggregate statement, and turn

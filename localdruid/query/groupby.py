@@ -8,10 +8,11 @@ from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
 from localdruid.query import orderings
 from localdruid.query.aggregators import convert
-from localdruid.query.base import AggregatePlan, Execution, aggregate_plan, segments_in
+from localdruid.query.base import SQL_TYPES, AggregatePlan, Execution, aggregate_plan, segments_in
 from localdruid.query.columns import ColumnRef
 from localdruid.query.dimensions import Dimension, grouping_sql, parse_dimension
 from localdruid.query.having import compile_having
+from localdruid.sql import Sql
 from localdruid.storage import Datasource
 
 _DIRECTIONS = {"ascending": "ASC", "asc": "ASC", "descending": "DESC", "desc": "DESC"}
@@ -74,8 +75,7 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     names = [d.name for d in dims] + [name for _, name, _ in plan.output_columns()]
     if len(set(names)) != len(names):
         raise InvalidInput("Duplicate output name in dimensions, aggregations or postAggregations")
-    if spec.raw("subtotalsSpec") is not None:
-        raise Unsupported("groupBy subtotalsSpec is not supported by localdruid")
+    subtotals = _subtotals(spec, dims)
     summary = not dims and not plan.bucketed
     if not plan.intervals and not plan.bucketed:
         # Druid stamps granularity-all rows with the first interval's start; with none it fails.
@@ -89,17 +89,22 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
     having = compile_having(
         spec.data.get("having"), {"__time": ColumnRef(stamp, "LONG"), **columns}
     )
-    if segments_in(ds, plan.intervals):
+    if subtotals is not None:
+        sql = _subtotals_sql(plan, dims, subtotals)
+    elif segments_in(ds, plan.intervals):
         grouped = plan.aggregate_sql(*grouping_sql(dims, empty_is_null=True))
     else:
         # No dimensions, granularity all: Druid's summary row of empty aggregates.
         grouped = plan.empty_aggregates_sql()
-    sql = (
-        plan.with_post(grouped).wrap("SELECT * FROM (", ") AS t WHERE ")
-        + having
-        + _limit_clause(spec, plan, dims, columns)
-    )
+    if subtotals is None:
+        sql = (
+            plan.with_post(grouped).wrap("SELECT * FROM (", ") AS t WHERE ")
+            + having
+            + _limit_clause(spec, plan, dims, columns)
+        )
     rows = ex.fetch(sql)
+    if subtotals is not None:
+        rows = [row[1:] for row in rows]  # the subtotal's number
     outputs = plan.output_columns()
     first = 1 if plan.bucketed else 0
     if not plan.aggregates and not dims and not plan.bucketed:
@@ -118,3 +123,51 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
             {"version": "v1", "timestamp": plan.granularity.format(bucket), "event": event}
         )
     return result
+
+
+def _subtotals(spec: Spec, dims: list[Dimension]) -> list[set[str]] | None:
+    """The dimension sets of a subtotalsSpec: output names of the query's dimensions."""
+    value = spec.raw("subtotalsSpec")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(s, list) for s in value):
+        raise InvalidInput("subtotalsSpec must be a list of lists of dimension output names")
+    names = {d.name for d in dims}
+    out = []
+    for i, subtotal in enumerate(value):
+        for name in subtotal:
+            if name not in names:
+                raise InvalidInput(
+                    f"subtotalsSpec[{i}]: [{name}] is not the output name of a dimension"
+                )
+        out.append(set(subtotal))
+    if any(d.explode is not None for d in dims):
+        # Druid merges the full grouping's rows, where a row counts once per value.
+        raise Unsupported("groupBy subtotalsSpec over multi-value dimensions is not supported")
+    if spec.data.get("having") is not None or spec.data.get("limitSpec") is not None:
+        raise Unsupported("groupBy subtotalsSpec with having or limitSpec is not supported")
+    return out
+
+
+def _subtotals_sql(plan: AggregatePlan, dims: list[Dimension], subtotals: list[set[str]]) -> Sql:
+    """Druid's subtotals: the query's result regrouped by each set of dimensions in turn (the
+    others null), concatenated in the spec's order, each sorted by time and its dimensions.
+    With single-value dimensions every row is in one group of the full grouping, so grouping
+    the rows again gives what merging those groups gives."""
+    parts = []
+    for k, names in enumerate(subtotals):
+        columns = [
+            (f"d{i}", d.sql if d.name in names else f"CAST(NULL AS {SQL_TYPES[d.type]})")
+            for i, d in enumerate(dims)
+        ]
+        grouped = plan.with_post(plan.aggregate_sql(columns))
+        part = grouped.wrap(f"SELECT {k} AS __set, * FROM (", ") AS s")
+        if not names and not plan.bucketed:
+            # Grouped by nothing, SQL answers one row even over no rows; Druid answers none.
+            part = part + (Sql(" WHERE EXISTS (SELECT 1") + plan.rows_sql() + ")")
+        parts.append(part)
+    order = ["__set"] + (["__b"] if plan.bucketed else [])
+    order += [f"d{i} ASC NULLS FIRST" for i in range(len(dims))]
+    return Sql.join(" UNION ALL ", parts).wrap(
+        "SELECT * FROM (", f") AS u ORDER BY {', '.join(order)}"
+    )
