@@ -178,6 +178,25 @@ def _null(spec: Spec, resolve: Resolver) -> Sql:
     return Sql(f"{_column(spec, resolve, 'column').sql} IS NULL")
 
 
+def _array_contains(spec: Spec, resolve: Resolver) -> Sql:
+    """Druid's arrayContainsElement. localdruid has no ARRAY columns, and Druid reads any other
+    column as a one-element array (a multi-value row as its values): an `equals` filter, or a
+    `null` filter for a null element."""
+    if "elementMatchValue" not in spec.data:
+        raise InvalidInput(f"Missing required field [elementMatchValue] in {spec.describe()}")
+    column = spec.str("column")
+    element = spec.raw("elementMatchValue")
+    if element is None:
+        return _null(Spec({"type": "null", "column": column}, spec.path), resolve)
+    equals = {
+        "type": "equals",
+        "column": column,
+        "matchValueType": spec.str("elementMatchValueType"),
+        "matchValue": element,
+    }
+    return _equals(Spec(equals, spec.path), resolve)
+
+
 def _bound_sides(
     value_sql: str,
     lower: Any,
@@ -408,6 +427,7 @@ _HANDLERS: dict[str, Handler] = {
     "selector": _selector,
     "equals": _equals,
     "null": _null,
+    "arrayContainsElement": _array_contains,
     "in": _in,
     "bound": _bound,
     "range": _range,
@@ -436,6 +456,7 @@ _PER_VALUE = {
     "equals": "column",
     "null": "column",
     "range": "column",
+    "arrayContainsElement": "column",
 }
 
 # Filters that take an extractionFn in Druid (and that localdruid compiles with one).
@@ -445,5 +466,4 @@ _UNSUPPORTED = {
     "extraction",
     "javascript",
     "spatial",
-    "arrayContainsElement",
 }

@@ -671,3 +671,42 @@ def test_compaction_keeps_the_lists(druid: LocalDruid) -> None:
         {"tags": None, "count": 1},
         {"tags": "t1", "count": 1},
     ]
+
+
+# -- arrayContainsElement -------------------------------------------------------------------------
+
+
+def _contains(column: str, value: Any, kind: str = "STRING") -> dict[str, Any]:
+    return {
+        "type": "arrayContainsElement",
+        "column": column,
+        "elementMatchValueType": kind,
+        "elementMatchValue": value,
+    }
+
+
+def test_array_contains_element(druid: LocalDruid, doc: str) -> None:
+    """Druid reads a multi-value row as the array of its values and a single-value column as a
+    one-element array; a null element matches rows without values."""
+    assert _labels(druid, doc, _contains("tags", "t3")) == ["row1", "row2"]
+    assert _labels(druid, doc, _contains("tags", "t9")) == []
+    assert _labels(druid, doc, _contains("label", "row3")) == ["row3"]
+    assert _labels(druid, doc, _contains("tags", None)) == ["row4"]
+    both = {"type": "and", "fields": [_contains("tags", "t3"), _contains("tags", "t5")]}
+    assert _labels(druid, doc, both) == ["row2"]
+    assert _labels(druid, doc, {"type": "not", "field": _contains("tags", "t5")}) == ["row1"]
+
+
+def test_array_contains_element_refusals(druid: LocalDruid, doc: str) -> None:
+    query = {
+        "queryType": "timeseries",
+        "dataSource": doc,
+        "intervals": [INTERVAL],
+        "granularity": "all",
+        "aggregations": COUNT,
+    }
+    array = druid.post({**query, "filter": _contains("tags", ["t1"], "ARRAY<STRING>")})
+    assert array.status_code == 501, array.text
+    missing = {"type": "arrayContainsElement", "column": "tags", "elementMatchValueType": "STRING"}
+    resp = druid.post({**query, "filter": missing})
+    assert resp.status_code == 400 and "elementMatchValue" in resp.json()["errorMessage"]
