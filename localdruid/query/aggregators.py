@@ -11,6 +11,7 @@ from typing import Any
 from localdruid import expressions, sketches
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
+from localdruid.query import dimensions
 from localdruid.query.columns import ORDER_KEY, ColumnRef, Resolver
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql
@@ -32,6 +33,7 @@ class Aggregate:
     # A sketch aggregates to a state of this SQL type, which `final` turns into the result.
     state: str | None = None
     final: Callable[[str], str] | None = None
+    groupings: tuple[str, ...] = ()  # a grouping aggregator's dimensions
 
     @property
     def sql(self) -> Sql:
@@ -165,15 +167,19 @@ def _cardinality(spec: Spec, resolve: Resolver) -> tuple[str, str]:
     fields = spec.list("fields", None) or spec.list("fieldNames", None)
     if not fields:
         raise InvalidInput(f"Missing required field [fields] in {spec.describe()}")
-    names: list[str] = []
+    cols: list[ColumnRef] = []
     for i, f in enumerate(fields):
+        dim = dimensions.parse_dimension(f, resolve, f"{spec.at('fields')}[{i}]")
+        if dim.explode is not None:
+            raise Unsupported(
+                f"{spec.at('fields')}[{i}]: cardinality over a multi-value dimension is not "
+                "supported by localdruid"
+            )
         if isinstance(f, str):
-            names.append(f)
-        elif isinstance(f, dict) and f.get("type", "default") == "default" and f.get("dimension"):
-            names.append(str(f["dimension"]))
+            col = resolve(f)  # a stored hyperUnique column merges its hashes
+            cols.append(col if col.type == "COMPLEX<hyperUnique>" else ColumnRef(dim.sql, dim.type))
         else:
-            raise Unsupported(f"{spec.at('fields')}[{i}]: only plain dimensions are supported")
-    cols = [resolve(n) for n in names]
+            cols.append(ColumnRef(dim.sql, dim.type))
     kind = "LONG" if spec.bool("round") else "DOUBLE"
     if spec.bool("byRow") and len(cols) > 1:
         # Druid hashes each row's values together; a row of all nulls still counts once.
@@ -190,11 +196,25 @@ def _first_last(fn: str, kind: str) -> Callable[[Spec, Resolver], tuple[str, str
     an earlier time) and last the last one (it replaces on a later or equal time)."""
 
     def build(spec: Spec, resolve: Resolver) -> tuple[str, str]:
-        if spec.has("timeColumn") and spec.str("timeColumn") != "__time":
-            raise Unsupported(f"{spec.path}: a timeColumn other than __time is not supported")
         col = _field(spec, resolve, pairs=True)
         order = resolve(ORDER_KEY).sql
-        if col.type in PAIR_TYPES.values():
+        time_column = spec.str("timeColumn", "__time")
+        if time_column != "__time":
+            # Another long column as the time: rows compare its values (a null skips the
+            # row), ties keep segment order as with __time.
+            if col.type in PAIR_TYPES.values():
+                raise Unsupported(
+                    f"{spec.path}: a timeColumn over a stored first/last column is not supported"
+                )
+            time = resolve(time_column)
+            if time.type != "LONG":
+                raise Unsupported(
+                    f"{spec.path}: timeColumn [{time_column}] of type [{time.type}] is not "
+                    "supported by localdruid; use a LONG column"
+                )
+            keyed = f"{{'p': {time.sql}, 'o': {order}}}"
+            order = f"(CASE WHEN {time.sql} IS NULL THEN NULL ELSE {keyed} END)"
+        elif col.type in PAIR_TYPES.values():
             # A stored (time, value) pair: Druid compares the stored times, not __time.
             if (kind == "STRING") != (col.type == PAIR_TYPES["STRING"]):
                 raise Unsupported(
@@ -330,6 +350,24 @@ def _quantiles(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
     )
 
 
+def _grouping(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    """Druid's grouping aggregator: 0 outside subtotals; groupBy's subtotalsSpec sets it to
+    the mask of the `groupings` dimensions each subtotal leaves out (see grouping_id)."""
+    groupings = spec.list("groupings")
+    if not groupings or not all(isinstance(g, str) for g in groupings) or len(groupings) > 63:
+        raise InvalidInput(f"{spec.at('groupings')}: must be a non-empty list of dimension names")
+    return Aggregate(name, "CAST(0 AS BIGINT)", "LONG", "grouping", groupings=tuple(groupings))
+
+
+def grouping_id(aggregate: Aggregate, grouped: set[str]) -> Aggregate:
+    """A grouping aggregator for the rows grouped by `grouped`: one bit per grouping dimension,
+    the first the most significant, set where the dimension is not grouped on."""
+    mask = 0
+    for name in aggregate.groupings:
+        mask = (mask << 1) | (name not in grouped)
+    return replace(aggregate, template=f"CAST({mask} AS BIGINT)")
+
+
 _SKETCHES: dict[str, Callable[[Spec, Resolver, str], Aggregate]] = {
     "thetaSketch": _theta,
     "HLLSketchBuild": _hll,
@@ -369,23 +407,23 @@ _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
     "doubleLast": _first_last("arg_max_null", "DOUBLE"),
     "floatFirst": _first_last("arg_min_null", "FLOAT"),
     "floatLast": _first_last("arg_max_null", "FLOAT"),
+    # Druid's any aggregators return any value, null included: localdruid's is the first row's.
+    "stringAny": _first_last("arg_min_null", "STRING"),
+    "longAny": _first_last("arg_min_null", "LONG"),
+    "doubleAny": _first_last("arg_min_null", "DOUBLE"),
+    "floatAny": _first_last("arg_min_null", "FLOAT"),
 }
 
 _UNSUPPORTED = {
-    "longAny",
-    "doubleAny",
-    "floatAny",
-    "stringAny",
     "approxHistogram",
     "approxHistogramFold",
     "fixedBucketsHistogram",
     "expression",
     "javascript",
     "singleValue",
-    "grouping",
 }
 
-AGGREGATOR_TYPES = sorted([*_SIMPLE, *_SKETCHES, "filtered", *_UNSUPPORTED])
+AGGREGATOR_TYPES = sorted([*_SIMPLE, *_SKETCHES, "filtered", "grouping", *_UNSUPPORTED])
 
 
 def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
@@ -403,6 +441,8 @@ def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
         )
     if kind in _SKETCHES:
         return _SKETCHES[kind](spec, resolve, spec.str("name"))
+    if kind == "grouping":
+        return _grouping(spec, resolve, spec.str("name"))
     build = _SIMPLE.get(kind)
     if build is None:
         if kind in _UNSUPPORTED:

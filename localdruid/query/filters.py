@@ -20,6 +20,9 @@ def compile_filter(value: Any, resolve: Resolver, path: str = "filter") -> Sql:
     """The SQL predicate for a filter object; a null filter matches every row."""
     if value is None:
         return TRUE
+    if isinstance(value, dict) and value.get("type") == "extraction":
+        # Druid's deprecated extraction filter is a selector filter with an extractionFn.
+        value = {**value, "type": "selector"}
     spec = Spec(value, path)
     kind = spec.type()
     handler = _HANDLERS.get(kind)
@@ -463,7 +466,6 @@ _PER_VALUE = {
 _EXTRACTING = {"selector", "in", "bound", "like", "regex", "search"}
 
 _UNSUPPORTED = {
-    "extraction",
     "javascript",
     "spatial",
 }

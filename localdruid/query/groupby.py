@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
 from localdruid.query import orderings
-from localdruid.query.aggregators import convert
+from localdruid.query.aggregators import convert, grouping_id
 from localdruid.query.base import SQL_TYPES, AggregatePlan, Execution, aggregate_plan, segments_in
 from localdruid.query.columns import ColumnRef
 from localdruid.query.dimensions import Dimension, grouping_sql, parse_dimension
@@ -156,6 +157,11 @@ def _subtotals_sql(plan: AggregatePlan, dims: list[Dimension], subtotals: list[s
     the rows again gives what merging those groups gives."""
     parts = []
     for k, names in enumerate(subtotals):
+        if any(a.kind == "grouping" for a in plan.aggregates):
+            aggregates = [
+                grouping_id(a, names) if a.kind == "grouping" else a for a in plan.aggregates
+            ]
+            plan = replace(plan, aggregates=aggregates)
         columns = [
             (f"d{i}", d.sql if d.name in names else f"CAST(NULL AS {SQL_TYPES[d.type]})")
             for i, d in enumerate(dims)

@@ -318,16 +318,30 @@ def test_column_comparison_errors(druid: LocalDruid, pairs: str) -> None:
     assert "columnComparison" in resp.json()["errorMessage"]
 
 
-def test_array_contains_element_answers_501(druid: LocalDruid, pairs: str) -> None:
-    filter_ = {
-        "type": "arrayContainsElement",
-        "column": "left",
-        "elementMatchValueType": "STRING",
-        "elementMatchValue": "a",
-    }
-    resp = druid.post(_query(pairs, filter=filter_))
+def test_array_contains_element_on_scalar_columns(druid: LocalDruid, pairs: str) -> None:
+    """A single-value column is a one-element array: the filter is an equality (test_multi_value
+    covers multi-value rows); an ARRAY element type answers 501."""
+
+    def contains(column: str, kind: str, value: Any) -> dict[str, Any]:
+        return {
+            "type": "arrayContainsElement",
+            "column": column,
+            "elementMatchValueType": kind,
+            "elementMatchValue": value,
+        }
+
+    def rows(filter_: dict[str, Any]) -> int:
+        answer = druid.query(_query(pairs, filter=filter_))
+        return int(answer[0]["result"]["rows"])
+
+    assert rows(contains("left", "STRING", "a")) == 1
+    assert rows(contains("n", "LONG", 2)) == 1
+    assert rows(contains("x", "DOUBLE", 1.5)) == 1
+    assert rows(contains("n", "STRING", "7")) == 1
+    assert rows(contains("left", "STRING", "b")) == 0
+    assert rows(contains("left", "STRING", None)) == 1  # hour 2; "" is not null
+    resp = druid.post(_query(pairs, filter=contains("left", "ARRAY<STRING>", ["a"])))
     assert resp.status_code == 501, resp.text
-    assert "arrayContainsElement" in resp.json()["errorMessage"]
 
 
 # -- alphanumeric ordering ----------------------------------------------------------------------

@@ -134,3 +134,17 @@ def test_subtotals_refusals(
     resp = druid.post(group_by([["a"]], **fields))
     assert resp.status_code == status, resp.text
     assert message in resp.json()["errorMessage"]
+
+
+def test_grouping_aggregator_marks_the_dimensions_left_out(
+    druid: LocalDruid, subtotals: str
+) -> None:
+    """One bit per grouping dimension (a, B, c), the first the most significant, set where the
+    subtotal leaves it out; 0 without subtotals."""
+    grouping = {"type": "grouping", "name": "g", "groupings": ["a", "B", "c"]}
+    query = group_by([["c", "a"], ["B"], []])
+    query["aggregations"] = [*query["aggregations"], grouping]
+    masks = [row["event"]["g"] for row in druid.query(query)]
+    assert masks == [0b010, 0b010, 0b010, 0b101, 0b101, 0b111]
+    del query["subtotalsSpec"]
+    assert {row["event"]["g"] for row in druid.query(query)} == {0}
