@@ -284,9 +284,9 @@ class Compiler:
             if op == "^":
                 return ColumnRef(f"CAST(pow({left.sql}, {right.sql}) AS BIGINT)", "LONG")
             if op == "/":
-                # Java's long division truncates toward zero, as DuckDB's // does; Java throws on
-                # x/0, failing Druid's whole query, where this answers null for that row.
-                return ColumnRef(f"({left.sql} // NULLIF({right.sql}, 0))", "LONG")
+                # Java's long division truncates toward zero, as DuckDB's // does. By zero (and
+                # % by zero) both fail the query: Java throws, DuckDB raises (see Execution.fetch).
+                return ColumnRef(f"({left.sql} // {right.sql})", "LONG")
             return ColumnRef(f"({left.sql} {op} {right.sql})", "LONG")
         lhs, rhs = left.as_double, right.as_double
         if op == "^":

@@ -513,6 +513,9 @@ class Execution:
             self.check()
             raise QueryCancelled(f"Query [{self.query_id}] was interrupted") from None
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            if str(exc).startswith("Invalid Input Error: Division by zero"):
+                # Only an expression's long / or % divides integers: Druid's query fails there.
+                raise DruidError("/ by zero", error_class="java.lang.ArithmeticException") from None
             raise InvalidInput(_engine_message(exc)) from None
         except duckdb.OutOfMemoryException as exc:
             raise DruidError(f"Query [{self.query_id}] ran out of memory: {exc}") from None

@@ -51,6 +51,26 @@ def evaluate(druid: LocalDruid, datasource: str, expression: str, output_type: s
     return result[0]["event"]["v"]
 
 
+@pytest.mark.parametrize("expression", ["n / 0", "n % (n - 7)", "7 / (n - n)"])
+def test_long_division_by_zero_fails_the_query(
+    druid: LocalDruid, one: str, expression: str
+) -> None:
+    """Java throws on a long divided by zero, and Druid's query fails with it; a double
+    divided by zero is Infinity, and a null operand gives null before any division."""
+    query = {
+        "queryType": "timeseries",
+        "dataSource": one,
+        "intervals": [DAY],
+        "granularity": "all",
+        "virtualColumns": [{"type": "expression", "name": "v", "expression": expression}],
+        "aggregations": [{"type": "longSum", "name": "s", "fieldName": "v"}],
+    }
+    resp = druid.post(query)
+    assert resp.status_code == 500, resp.text
+    assert resp.json()["errorMessage"] == "/ by zero"
+    assert resp.json()["errorClass"] == "java.lang.ArithmeticException"
+
+
 CASES: list[tuple[str, str, Any]] = [
     # literals, typing and precedence
     ("1 + 2 * 3", "LONG", 7),
@@ -61,6 +81,8 @@ CASES: list[tuple[str, str, Any]] = [
     ("n / 2", "LONG", 3),
     ("n / 2.0", "DOUBLE", 3.5),
     ("n % 4", "LONG", 3),
+    ("n / 0.0", "DOUBLE", "Infinity"),
+    ("e / 0", "LONG", None),
     ("2 ^ 3 ^ 2", "LONG", 512),
     ("-2 ^ 2", "LONG", 4),
     ("10 - 4 - 3", "LONG", 3),
