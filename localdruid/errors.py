@@ -82,3 +82,18 @@ class Unauthorized(DruidError):
     status = 401
     code = "Unauthorized request"
     error_class = "org.apache.druid.server.security.ForbiddenException"
+
+
+class SqlParseError(InvalidInput):
+    """Druid SQL text that does not parse (Calcite's parser)."""
+
+    code = "SQL parse failed"
+    error_class = "org.apache.calcite.sql.parser.SqlParseException"
+
+
+class SqlValidationError(InvalidInput):
+    """Druid SQL that parses but names no such table or column, or misuses one (Calcite's
+    validator)."""
+
+    code = "Plan validation failed"
+    error_class = "org.apache.calcite.tools.ValidationException"

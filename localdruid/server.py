@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ from localdruid.ingest.tasks import TaskManager
 from localdruid.jsonspec import Spec
 from localdruid.query import run_query
 from localdruid.query.base import Execution, QueryRegistry, context_timeout
+from localdruid.sql_planner import sql_plan
+from localdruid.sql_results import Headers, SqlBody, sql_body, sql_rows
 from localdruid.storage import Store
 from localdruid.stream import Supervisors
 
@@ -86,6 +89,30 @@ class Engine:
             finally:
                 self.queries.remove(execution)
 
+    def sql(self, body: Any) -> tuple[SqlBody, str]:
+        """A Druid SQL request: planned into one native query, run as native queries are."""
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise InvalidInput("Missing required field [query]: the SQL text")
+        context = body.get("context") or {}
+        if not isinstance(context, dict):
+            raise InvalidInput("context must be a JSON object")
+        parameters = body.get("parameters") or []
+        if not isinstance(parameters, list):
+            raise InvalidInput("parameters must be a JSON array")
+        query_id = str(context.get("sqlQueryId") or uuid.uuid4())
+        context = {**context, "sqlQueryId": query_id, "queryId": query_id}
+        plan = sql_plan(
+            body["query"], catalog=self.store.catalog(), context=context, parameters=parameters
+        )
+        results = [] if plan.no_rows else self.query(plan.native)[0]
+        headers = Headers(
+            names=body.get("header") is True,
+            types=body.get("typesHeader") is True,
+            sql_types=body.get("sqlTypesHeader") is True,
+        )
+        result_format = str(body.get("resultFormat") or "object")
+        return sql_body(result_format, plan.columns, sql_rows(plan, results), headers), query_id
+
 
 def _json(data: Any, status: int = 200, *, pretty: bool = False, headers: Any = None) -> Response:
     text = json.dumps(data, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
@@ -107,6 +134,18 @@ async def _body(request: Request) -> Any:
         raise JsonParseError(
             "Unable to parse the request body as JSON: the document is nested too deeply"
         ) from None
+
+
+async def _sql_body(request: Request) -> Any:
+    """The SQL request: JSON, or the bare SQL text Druid also takes as text/plain or
+    form-urlencoded (then answered in the object format)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "text/plain":
+        return {"query": (await request.body()).decode("utf-8", "replace")}
+    if kind == "application/x-www-form-urlencoded":
+        text = (await request.body()).decode("utf-8", "replace")
+        return {"query": urllib.parse.unquote_plus(text)}
+    return await _body(request)
 
 
 def build_app(engine: Engine) -> Starlette:
@@ -234,10 +273,25 @@ def build_app(engine: Engine) -> Starlette:
         )
         return _json(counts)
 
+    @handler
     async def sql_query(request: Request) -> Response:
+        body = await _sql_body(request)
+        answer, query_id = await anyio.to_thread.run_sync(engine.sql, body, limiter=engine.limiter)
+        headers = {"X-Druid-SQL-Query-Id": query_id}
+        if isinstance(body, dict) and body.get("header") is True:
+            headers["X-Druid-SQL-Header-Included"] = "yes"
+        return Response(answer.text, media_type=answer.media_type, headers=headers)
+
+    async def sql_task(request: Request) -> Response:
         return _error(
-            Unsupported("Druid SQL is not supported by localdruid; send native queries"), engine
+            Unsupported("SQL tasks (the MSQ task engine) are not supported by localdruid"), engine
         )
+
+    @handler
+    async def cancel_sql(request: Request) -> Response:
+        if not engine.queries.cancel(request.path_params["query_id"]):
+            raise NotFound(f"No running SQL query with id [{request.path_params['query_id']}]")
+        return Response(status_code=202)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -248,7 +302,8 @@ def build_app(engine: Engine) -> Starlette:
     routes = [
         Route("/druid/v2", native_query, methods=["POST"]),
         Route("/druid/v2/sql", sql_query, methods=["POST"]),
-        Route("/druid/v2/sql/task", sql_query, methods=["POST"]),
+        Route("/druid/v2/sql/task", sql_task, methods=["POST"]),
+        Route("/druid/v2/sql/{query_id}", cancel_sql, methods=["DELETE"]),
         Route("/druid/v2/datasources", datasources, methods=["GET"]),
         Route("/druid/v2/datasources/{name:path}", datasource, methods=["GET"]),
         Route("/druid/v2/{query_id}", cancel_query, methods=["DELETE"]),

@@ -274,7 +274,10 @@ def _range(spec: Spec, resolve: Resolver) -> Sql:
         value_sql = col.as_double
         low = None if lower is None else to_double(lower, spec.at("lower"))
         high = None if upper is None else to_double(upper, spec.at("upper"))
-    return _bound_sides(value_sql, low, high, spec.bool("lowerOpen"), spec.bool("upperOpen"))
+    condition = _bound_sides(value_sql, low, high, spec.bool("lowerOpen"), spec.bool("upperOpen"))
+    # Druid's range filter is three-valued: a null value is unknown, so `not` does not match it
+    # either (SQL's NOT (x > 7) skips null x).
+    return condition.wrap(f"CASE WHEN {value_sql} IS NULL THEN NULL ELSE (", ") END")
 
 
 def _like(spec: Spec, resolve: Resolver) -> Sql:

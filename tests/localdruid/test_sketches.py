@@ -421,7 +421,13 @@ def test_refusals(
     assert message in resp.json()["errorMessage"]
 
 
-def test_sql_answers_unsupported(druid: LocalDruid) -> None:
-    resp = druid.post({"query": "SELECT 1"}, path="/druid/v2/sql/")
-    assert resp.status_code == 501
-    assert "Druid SQL" in resp.json()["errorMessage"]
+def test_sql_sketch_functions_answer_unsupported(druid: LocalDruid, raw: str, rolled: str) -> None:
+    """Druid SQL's sketch functions and stored sketch columns are not planned by localdruid."""
+    cases = {
+        f'SELECT APPROX_COUNT_DISTINCT_DS_THETA(u) FROM "{raw}"': "APPROX_COUNT_DISTINCT_DS_THETA",
+        f'SELECT g, th FROM "{rolled}"': "column [th] of type COMPLEX",
+    }
+    for sql, construct in cases.items():
+        resp = druid.post({"query": sql}, path="/druid/v2/sql/")
+        assert resp.status_code == 501, resp.text
+        assert construct in resp.json()["errorMessage"]
