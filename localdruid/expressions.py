@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.query.columns import ColumnRef, Resolver
+from localdruid.sql import utf16_length
 
 # -- parsing ------------------------------------------------------------------------------------
 
@@ -363,7 +364,7 @@ def _substring(c: Compiler, args: tuple[Expr, ...]) -> ColumnRef:
 
 def _strlen(c: Compiler, args: tuple[Expr, ...]) -> ColumnRef:
     c.arity("strlen", args, 1, 1)
-    return ColumnRef(f"CAST(length({c.compile(args[0]).as_text}) AS BIGINT)", "LONG")
+    return ColumnRef(f"CAST({utf16_length(c.compile(args[0]).as_text)} AS BIGINT)", "LONG")
 
 
 def _strpos(c: Compiler, args: tuple[Expr, ...]) -> ColumnRef:

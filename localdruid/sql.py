@@ -12,6 +12,16 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def utf16_length(text_sql: str) -> str:
+    """Java's String.length(): UTF-16 code units, so a character beyond U+FFFF counts twice
+    (DuckDB's length() counts characters; ASCII text skips the count)."""
+    beyond = f"length(regexp_replace({text_sql}, '[^\\x{{10000}}-\\x{{10FFFF}}]', '', 'g'))"
+    return (
+        f"(CASE WHEN strlen({text_sql}) = length({text_sql}) THEN length({text_sql}) "
+        f"ELSE length({text_sql}) + {beyond} END)"
+    )
+
+
 @dataclass
 class Sql:
     """A SQL fragment with `?` placeholders and the values bound to them, in order."""

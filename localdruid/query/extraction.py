@@ -10,7 +10,7 @@ from localdruid import timeutil
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, text_of
 from localdruid.query.columns import ColumnRef
-from localdruid.sql import Sql
+from localdruid.sql import Sql, utf16_length
 
 Handler = Callable[[Spec, ColumnRef], str]
 
@@ -72,7 +72,7 @@ def _substring(spec: Spec, col: ColumnRef) -> str:
 
 
 def _strlen(spec: Spec, col: ColumnRef) -> str:
-    return f"CAST(length({col.as_text}) AS VARCHAR)"
+    return f"CAST({utf16_length(col.as_text)} AS VARCHAR)"
 
 
 def _case(function: str) -> Handler:

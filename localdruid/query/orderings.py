@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from localdruid.errors import InvalidInput, Unsupported
-from localdruid.sql import Sql
+from localdruid.sql import Sql, utf16_length
 
 ORDERINGS = ("lexicographic", "alphanumeric", "numeric", "strlen")
 
@@ -68,7 +68,7 @@ def comparable(value_sql: str, ordering: str) -> str:
     if ordering == "alphanumeric":
         return alphanumeric_key(value_sql)
     if ordering == "strlen":
-        return f"(lpad(CAST(length({value_sql}) AS VARCHAR), 12, '0') || {value_sql})"
+        return f"(lpad(CAST({utf16_length(value_sql)} AS VARCHAR), 12, '0') || {value_sql})"
     # numeric: unparseable values sort with nulls, before every number, ordered among themselves
     return (
         f"(CASE WHEN {value_sql} IS NULL THEN NULL ELSE {{'u': TRY_CAST({value_sql} AS DOUBLE) "

@@ -121,6 +121,8 @@ CASES: list[tuple[str, str, Any]] = [
     ("substring(s, 1, 3)", "STRING", "ell"),
     ("substring(s, 2, -1)", "STRING", "llo"),
     ("strlen(s)", "LONG", 5),
+    ("strlen('a\U0001f600b')", "LONG", 4),  # Java counts UTF-16 units: the emoji is two
+    ("strlen('h\u00e9llo')", "LONG", 5),
     ("replace(s, 'l', 'L')", "STRING", "HeLLo"),
     ("strpos(s, 'l')", "LONG", 2),
     ("strpos(s, 'z')", "LONG", -1),
@@ -398,3 +400,36 @@ def test_expression_post_aggregator_unknown_name_is_unsupported(
         postAggregations=[{"type": "expression", "name": "x", "expression": "channel + 1"}],
     )
     assert druid.post(query).status_code == 501
+
+
+def test_strlen_counts_utf16_units_everywhere(druid: LocalDruid) -> None:
+    """The strlen extraction function and the strlen ordering count as Java's String.length():
+    a character beyond U+FFFF is two units."""
+    rows = [
+        {"timestamp": "2024-01-01T00:00:00Z", "w": w}
+        for w in ["a\U0001f600b", "h\u00e9llo", "abcd"]
+    ]
+    druid.ingest(inline_task("expr_utf16", rows, dimensions=["w"], rollup=False))
+    base = {
+        "queryType": "groupBy",
+        "dataSource": "expr_utf16",
+        "intervals": [DAY],
+        "granularity": "all",
+        "aggregations": [{"type": "count", "name": "rows"}],
+    }
+    strlen = {
+        "type": "extraction",
+        "dimension": "w",
+        "outputName": "len",
+        "extractionFn": {"type": "strlen"},
+    }
+    lengths = druid.query({**base, "dimensions": ["w", strlen]})
+    assert {row["event"]["w"]: row["event"]["len"] for row in lengths} == {
+        "a\U0001f600b": "4",
+        "h\u00e9llo": "5",
+        "abcd": "4",
+    }
+    # Length first, then the text: "a\U0001f600b" (4 units) is at or above "aaaa".
+    bound = {"type": "bound", "dimension": "w", "lower": "aaaa", "ordering": "strlen"}
+    kept = druid.query({**base, "dimensions": ["w"], "filter": bound})
+    assert sorted(row["event"]["w"] for row in kept) == ["abcd", "a\U0001f600b", "h\u00e9llo"]
