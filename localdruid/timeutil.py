@@ -28,6 +28,7 @@ __all__ = [
     "add_period",
     "format_instant",
     "format_interval",
+    "joda_parse_sql",
     "parse_instant",
     "parse_interval",
     "parse_intervals",
@@ -2406,6 +2407,16 @@ def timestamp_sql(column_sql: str, fmt: str) -> str:
 def parse_timestamp(value: object, fmt: str) -> int | None:
     """timestampSpec parsing of one in-memory value (number or string); None when unparseable."""
     return _timestamp_format(fmt).parse(value)
+
+
+def joda_parse_sql(column_sql: str, pattern: str) -> str:
+    """DuckDB SQL for text parsed by one Joda pattern as DateTimeFormat.forPattern(pattern)
+    parses it in UTC (no quote stripping, unlike timestampSpec): BIGINT epoch ms, NULL when the
+    text does not parse. Raises ValueError for a pattern Joda rejects."""
+    if pattern.lower() in (*_NUMERIC_FORMATS, "iso"):
+        raise ValueError(f"Illegal pattern component in [{pattern}]")
+    fmt = _timestamp_format(pattern)
+    return _let(f"CAST(({column_sql}) AS VARCHAR)", fmt._grammar_sql, force=True)
 
 
 def canonical_iso_sql(column_sql: str) -> str:

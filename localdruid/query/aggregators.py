@@ -34,6 +34,7 @@ class Aggregate:
     state: str | None = None
     final: Callable[[str], str] | None = None
     groupings: tuple[str, ...] = ()  # a grouping aggregator's dimensions
+    initial: str | None = None  # an expression aggregator's value over no rows (SQL)
 
     @property
     def sql(self) -> Sql:
@@ -50,6 +51,8 @@ class Aggregate:
     @property
     def empty(self) -> str:
         """The value over no rows: 0 for counting aggregators, null for the nullable rest."""
+        if self.initial is not None:
+            return self.initial
         if self.kind == "doubleMean":
             return "0.0"  # Druid's mean of no values
         if self.state is not None:
@@ -414,16 +417,177 @@ _SIMPLE: dict[str, Callable[[Spec, Resolver], tuple[str, str]]] = {
     "floatAny": _first_last("arg_min_null", "FLOAT"),
 }
 
+# Lambda parameters of an expression aggregator's fold: the accumulator and the row's inputs.
+_ACC, _ROW = "__ld_acc", "__ld_row"
+_MIN_SIZE_BYTES = 10  # Druid's least maxSizeBytes: room for a typed, nullable long or double
+# The accumulator types localdruid supports, as SQL.
+_ACCUMULATOR_TYPES = {"LONG": "BIGINT", "DOUBLE": "DOUBLE"}
+
+
+def _expression(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    """Druid's expression aggregator, naming itself in a 501 for what localdruid lacks."""
+    try:
+        return _expression_fold(spec, resolve, name)
+    except Unsupported as exc:
+        raise Unsupported(f"Aggregator type [expression] ({spec.path}): {exc.message}") from None
+
+
+def _expression_fold(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
+    """One fold over all of a group's rows: `list_reduce` over the list of each row's inputs.
+
+    Druid folds each segment's rows, then merges the partial results with `combine` (from
+    `initialCombineValue`, skipping null partials unless shouldCombineAggregateNullInputs);
+    that is the same answer when `combine` merges partial folds as the fold would (a sum, a
+    max...) and `initialCombineValue` is its identity, which localdruid assumes. `combine` is
+    still compiled, so one localdruid cannot read answers 501. Only numeric accumulators are
+    supported: a string or array accumulator's size is bounded by `maxSizeBytes` in ways not
+    reproduced here.
+    """
+    acc = spec.str("accumulatorIdentifier", "__acc")
+    fields = spec.list("fields", None)
+    if spec.has("compare"):
+        raise Unsupported("compare expressions are not supported by localdruid")
+    if not spec.has("combine") and (fields is None or len(fields) != 1):
+        raise InvalidInput(
+            f"{spec.path}: Must have a single input field if no combine expression is supplied"
+        )
+    _max_size(spec)
+    initial = _constant(spec, "initialValue")
+    combine_initial = (
+        _constant(spec, "initialCombineValue") if spec.has("initialCombineValue") else initial
+    )
+    if combine_initial.type != initial.type:
+        raise Unsupported("initialCombineValue of another type than initialValue")
+    fold = _parse(spec.str("fold"))
+    inputs = sorted(expressions.identifiers(fold) - {acc})
+    refs = [resolve(column) for column in inputs]
+    bound = {acc: ColumnRef(_ACC, initial.type)}
+    bound.update(
+        (column, ColumnRef(f"{_ROW}.f{i}", ref.type))
+        for i, (column, ref) in enumerate(zip(inputs, refs, strict=True))
+    )
+    step = expressions.Compiler(_bound(bound), spec.str("fold")).compile(fold)
+    _check_combine(spec, acc, name, initial.type)
+    fields_sql = "".join(f", f{i} := {ref.sql}" for i, ref in enumerate(refs))
+    rows = f"list(struct_pack(__n := 1{fields_sql})){SLOT}"
+    if not spec.bool("shouldAggregateNullInputs", True) and inputs:
+        present = " AND ".join(f"{_ROW}.f{i} IS NOT NULL" for i in range(len(inputs)))
+        rows = f"list_filter({rows}, lambda {_ROW}: {present})"
+    body = _as_accumulator(step, initial.type)
+    folded = f"list_reduce({rows}, lambda {_ACC}, {_ROW}: {body}, {initial.sql})"
+    # SQL-compatible null handling (Druid's default) makes isNullUnlessAggregated default true.
+    if spec.bool("isNullUnlessAggregated", True):
+        template = f"CASE WHEN len({rows}) > 0 THEN {folded} END"
+        empty = "NULL"
+    else:
+        template = f"CASE WHEN {rows} IS NULL THEN {initial.sql} ELSE {folded} END"
+        empty = initial.sql
+    final, out_type = _finalizer(spec, initial.type)
+    state = _ACCUMULATOR_TYPES[initial.type] if final is not None else None
+    return Aggregate(
+        name, template, out_type, "expression", state=state, final=final, initial=empty
+    )
+
+
+def refuse_finalized(aggregates: list[Aggregate], name: str, use: str) -> None:
+    """Druid orders and filters an expression aggregator by its accumulator (and `compare`)
+    where localdruid's result columns hold the finalized value: refuse those uses."""
+    if any(a.name == name and a.kind == "expression" and a.final for a in aggregates):
+        raise Unsupported(
+            f"{use} by the expression aggregator [{name}], which has a finalize expression, "
+            "is not supported by localdruid"
+        )
+
+
+def _parse(text: str) -> expressions.Expr:
+    # Druid's array literals ([], ARRAY<STRING>[]) are a part of the language localdruid lacks.
+    if "[" in text:
+        raise Unsupported(f"array expressions such as [{text}] are not supported by localdruid")
+    return expressions.parse(text)
+
+
+def _max_size(spec: Spec) -> None:
+    value = spec.raw("maxSizeBytes", _MIN_SIZE_BYTES)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Unsupported(f"{spec.at('maxSizeBytes')}: maxSizeBytes [{value}] is not supported")
+    if value < _MIN_SIZE_BYTES:
+        raise InvalidInput(f"{spec.at('maxSizeBytes')} must be at least {_MIN_SIZE_BYTES}")
+
+
+def _constant(spec: Spec, key: str) -> ColumnRef:
+    """An initial value: Druid requires a constant expression, evaluated once."""
+    text = spec.str(key)
+    parsed = _parse(text)
+    if expressions.identifiers(parsed):
+        raise InvalidInput(f"{spec.at(key)}: initial value must be constant, got [{text}]")
+    ref = expressions.Compiler(_bound({}), text).compile(parsed)
+    if ref.type not in _ACCUMULATOR_TYPES:
+        raise Unsupported(f"{spec.at(key)}: accumulators of type [{ref.type}]")
+    return ColumnRef(f"CAST({ref.sql} AS {_ACCUMULATOR_TYPES[ref.type]})", ref.type)
+
+
+def _bound(names: dict[str, ColumnRef]) -> Resolver:
+    """A resolver of exactly these names: in combine, finalize and initial values Druid binds
+    nothing else (another name reads null, which localdruid does not reproduce)."""
+
+    def resolve(name: str) -> ColumnRef:
+        if name not in names:
+            raise Unsupported(f"reading [{name}] outside the aggregator's inputs")
+        return names[name]
+
+    return resolve
+
+
+def _as_accumulator(step: ColumnRef, kind: str) -> str:
+    """The fold's value stored as the accumulator's type, as Druid's buffer aggregator does."""
+    if step.type == kind:
+        return step.sql
+    if step.type == "LONG" and kind == "DOUBLE":
+        return f"CAST({step.sql} AS DOUBLE)"
+    if step.type == "DOUBLE" and kind == "LONG":
+        return f"CAST(trunc({step.sql}) AS BIGINT)"
+    raise Unsupported(f"a fold of type [{step.type}] into a [{kind}] accumulator")
+
+
+def _check_combine(spec: Spec, acc: str, name: str, kind: str) -> None:
+    """Compile `combine` (for its errors only): it binds the accumulator and the aggregator's
+    name. Without one, Druid renames the single field to the aggregator's name in `fold`."""
+    text = spec.str("combine", None)
+    if text is None:
+        text = spec.str("fold").replace(str(spec.list("fields")[0]), name)
+    ref = ColumnRef(_ACC, kind)
+    expressions.Compiler(_bound({acc: ref, name: ref}), text).compile(_parse(text))
+
+
+def _finalizer(spec: Spec, kind: str) -> tuple[Callable[[str], str] | None, str]:
+    """`finalize` over `o` (the accumulator), and the output type: finalize's, or the
+    accumulator's without one."""
+    text = spec.str("finalize", None)
+    if text is None:
+        return None, kind
+    parsed = _parse(text)
+    probe = expressions.Compiler(_bound({"o": ColumnRef(_ACC, kind)}), text).compile(parsed)
+
+    def final(alias: str) -> str:
+        resolve = _bound({"o": ColumnRef(alias, kind)})
+        return expressions.Compiler(resolve, text).compile(parsed).sql
+
+    return final, probe.type
+
+
 _UNSUPPORTED = {
     "approxHistogram",
     "approxHistogramFold",
     "fixedBucketsHistogram",
-    "expression",
     "javascript",
     "singleValue",
 }
 
-AGGREGATOR_TYPES = sorted([*_SIMPLE, *_SKETCHES, "filtered", "grouping", *_UNSUPPORTED])
+AGGREGATOR_TYPES = sorted(
+    [*_SIMPLE, *_SKETCHES, "filtered", "grouping", "expression", *_UNSUPPORTED]
+)
 
 
 def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
@@ -443,6 +607,8 @@ def compile_aggregator(value: Any, resolve: Resolver, path: str) -> Aggregate:
         return _SKETCHES[kind](spec, resolve, spec.str("name"))
     if kind == "grouping":
         return _grouping(spec, resolve, spec.str("name"))
+    if kind == "expression":
+        return _expression(spec, resolve, spec.str("name"))
     build = _SIMPLE.get(kind)
     if build is None:
         if kind in _UNSUPPORTED:
@@ -490,12 +656,18 @@ class PostContext:
         self.sql: dict[str, str] = dict(aliases)
         # Sketch aggregators: their state's SQL and family; their names read the final values.
         self.states: dict[str, tuple[str, str]] = {}
+        # Expression aggregators with finalize: Druid's fieldAccess reads the accumulator and
+        # finalizingFieldAccess the final value, which localdruid does not tell apart.
+        self.refused: set[str] = set()
         for a in aggregates:
-            if a.final is not None:
+            if a.final is not None and a.kind == "expression":
+                self.refused.add(a.name)
+            elif a.final is not None:
                 self.states[a.name] = (aliases[a.name], SKETCH_FAMILIES[a.kind])
                 self.sql[a.name] = f"({a.final(aliases[a.name])})"
 
     def ref(self, name: str, where: str) -> tuple[str, str]:
+        self.check_readable(name, where)
         if name not in self.sql:
             raise InvalidInput(
                 f"{where}: unknown field [{name}]; post-aggregators can only read "
@@ -503,9 +675,17 @@ class PostContext:
             )
         return self.sql[name], self.types[name]
 
+    def check_readable(self, name: str, where: str) -> None:
+        if name in self.refused:
+            raise Unsupported(
+                f"{where}: post-aggregators reading the expression aggregator [{name}], which "
+                "has a finalize expression, are not supported by localdruid"
+            )
+
     def column(self, name: str) -> ColumnRef:
         """A name as an expression post-aggregator reads it. Druid also lets it read groupBy
         dimensions (and reads unknown names as null); those are refused here."""
+        self.check_readable(name, "an expression post-aggregator")
         if name not in self.sql:
             raise Unsupported(
                 f"Expression post-aggregators reading [{name}], which is not an aggregator or "

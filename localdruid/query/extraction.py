@@ -251,12 +251,17 @@ def _time_format(spec: Spec, col: ColumnRef) -> str:
         raise Unsupported(
             f"{spec.at('timeZone')}: time zone [{zone}] is not supported by localdruid"
         )
-    utc = f"epoch_ms({millis})"
-    local = f"timezone({literal(key)}, timezone('UTC', {utc}))"
     if fmt is None:
         pieces = ["%Y-%m-%dT%H:%M:%S.%g", "\x00ISO"]
     else:
         pieces = timeutil.joda_strftime(fmt, spec.at("format"))
+    return f"CASE WHEN {col.sql} IS NOT NULL THEN {_print(pieces, millis, key)} END"
+
+
+def _print(pieces: list[str], millis: str, zone: str) -> str:
+    """Epoch milliseconds printed in a zone with joda_strftime's pieces."""
+    utc = f"epoch_ms({millis})"
+    local = f"timezone({literal(zone)}, timezone('UTC', {utc}))"
     parts = []
     text: list[str] = []
     for piece in pieces:
@@ -270,7 +275,30 @@ def _time_format(spec: Spec, col: ColumnRef) -> str:
             text.append(piece)
     if text:
         parts.append(f"strftime({local}, {literal(''.join(text))})")
-    return f"CASE WHEN {col.sql} IS NOT NULL THEN {' || '.join(parts)} END"
+    return " || ".join(parts)
+
+
+def _time_parsing(spec: Spec, col: ColumnRef) -> str:
+    # TimeDimExtractionFn: parse with timeFormat, print with resultFormat (both in UTC); a value
+    # that does not parse is passed through unchanged. Only Joda patterns: the other branch is
+    # ICU's lenient SimpleDateFormat, which localdruid does not reproduce.
+    time_format = spec.str("timeFormat")
+    result_format = spec.str("resultFormat")
+    if not spec.bool("joda"):
+        raise Unsupported(
+            f"{spec.at('joda')}: time extraction function with SimpleDateFormat patterns "
+            "(joda false) is not supported by localdruid"
+        )
+    pieces = timeutil.joda_strftime(result_format, spec.at("resultFormat"))
+    try:
+        parsed = timeutil.joda_parse_sql(col.as_text, time_format)
+    except ValueError as exc:
+        raise InvalidInput(f"{spec.at('timeFormat')}: {exc}") from None
+    text = col.as_text
+    return (
+        f"CASE WHEN {text} IS NULL THEN NULL WHEN ({parsed}) IS NULL THEN {text} "
+        f"ELSE {_print(pieces, parsed, 'UTC')} END"
+    )
 
 
 # Simple granularities of a timeFormat (UTC buckets): fixed lengths in ms, or calendar units.
@@ -320,6 +348,7 @@ _HANDLERS: dict[str, Handler] = {
     "stringFormat": _string_format,
     "searchQuery": _search_query,
     "timeFormat": _time_format,
+    "time": _time_parsing,
 }
 
-_UNSUPPORTED = {"javascript", "time", "registeredLookup", "identity"}
+_UNSUPPORTED = {"javascript", "registeredLookup", "identity"}

@@ -8,7 +8,7 @@ from typing import Any
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec
 from localdruid.query import orderings
-from localdruid.query.aggregators import convert, grouping_id
+from localdruid.query.aggregators import convert, grouping_id, refuse_finalized
 from localdruid.query.base import SQL_TYPES, AggregatePlan, Execution, aggregate_plan, segments_in
 from localdruid.query.columns import ColumnRef
 from localdruid.query.dimensions import Dimension, grouping_sql, parse_dimension
@@ -47,6 +47,7 @@ def _limit_clause(
         if direction is None:
             raise InvalidInput(f"{where}.direction: unknown direction [{column.raw('direction')}]")
         if name in metrics:
+            refuse_finalized(plan.aggregates, name, "limitSpec ordering")
             # Aggregators and post-aggregators order by their numeric value, nulls first.
             nulls = "NULLS FIRST" if direction == "ASC" else "NULLS LAST"
             keys.append(f"{col.sql} {direction} {nulls}")
@@ -85,6 +86,9 @@ def run(spec: Spec, ds: Datasource, ex: Execution) -> list[dict[str, Any]]:
         return []
     columns: dict[str, ColumnRef] = {d.name: ColumnRef(f"d{i}", d.type) for i, d in enumerate(dims)}
     columns.update({name: ColumnRef(alias, t) for alias, name, t in plan.output_columns()})
+    if spec.data.get("having") is not None:
+        for a in plan.aggregates:
+            refuse_finalized(plan.aggregates, a.name, "having")
     # A having filter reads __time as the result row's timestamp, as in Druid.
     stamp = "__b" if plan.bucketed else f"CAST({int(plan.intervals[0][0])} AS BIGINT)"
     having = compile_having(

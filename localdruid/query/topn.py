@@ -8,7 +8,7 @@ from typing import Any
 from localdruid.errors import InvalidInput
 from localdruid.jsonspec import Spec, text_of
 from localdruid.query import orderings
-from localdruid.query.aggregators import convert
+from localdruid.query.aggregators import convert, refuse_finalized
 from localdruid.query.base import (
     AggregatePlan,
     Execution,
@@ -40,6 +40,7 @@ def _metric_order(
                 f"Must have an AggregatorFactory or PostAggregator for metric[{name}], "
                 f"gave[{[a.name for a in plan.aggregates]}] and [{[p.name for p in plan.post]}]"
             )
+        refuse_finalized(plan.aggregates, name, "topN metric ordering")
         return [f"{aliases[name]} DESC NULLS LAST", f"{dim_sql} ASC NULLS FIRST"], Sql("TRUE")
     if kind == "inverted":
         inner, stop = _metric_order(spec.require("metric"), plan, dim_sql, spec.at("metric"))

@@ -168,6 +168,45 @@ def test_time_format_with_a_time_zone(druid: LocalDruid, fruit: str) -> None:
     }
 
 
+@pytest.fixture(scope="module")
+def dates(druid: LocalDruid) -> str:
+    # day: a date, one with short fields, one Joda rejects (February 30th), one of another
+    # shape, an empty string, a row without the column.
+    days = ["2024-03-05", "2024-3-7", "2024-02-30", "05/03/2024", "", None]
+    rows = [
+        {"timestamp": f"2024-01-01T0{i}:00:00Z", **({} if day is None else {"day": day})}
+        for i, day in enumerate(days)
+    ]
+    druid.ingest(inline_task("xdates", rows, dimensions=["day"], rollup=False))
+    return "xdates"
+
+
+def test_time_parsing_reformats_what_parses(druid: LocalDruid, dates: str) -> None:
+    fn = {"type": "time", "timeFormat": "yyyy-MM-dd", "resultFormat": "dd/MM/yyyy", "joda": True}
+    result = druid.query(groupby(dates, extraction(fn, "day")))
+    # What does not parse (or is not a date) is passed through unchanged; null stays null.
+    assert {r["event"].get("x"): r["event"]["rows"] for r in result} == {
+        None: 1,
+        "": 1,
+        "05/03/2024": 2,  # "2024-03-05" printed, and "05/03/2024" passed through
+        "07/03/2024": 1,
+        "2024-02-30": 1,
+    }
+    fn = {"type": "time", "timeFormat": "dd/MM/yyyy", "resultFormat": "MMM d yyyy", "joda": True}
+    result = druid.query(groupby(dates, extraction(fn, "day")))
+    assert {r["event"].get("x"): r["event"]["rows"] for r in result} == {
+        None: 1,
+        "": 1,
+        "2024-02-30": 1,
+        "2024-03-05": 1,
+        "2024-3-7": 1,
+        "Mar 5 2024": 1,
+    }
+    # A column the datasource lacks is null throughout.
+    result = druid.query(groupby(dates, extraction(fn, "nothing")))
+    assert [r["event"] for r in result] == [{"x": None, "rows": 6}]
+
+
 def test_filtered_dimension_specs(druid: LocalDruid, fruit: str) -> None:
     delegate = {"type": "default", "dimension": "name", "outputName": "x"}
     listed = {"type": "listFiltered", "delegate": delegate, "values": ["apple", "banana"]}
@@ -258,6 +297,8 @@ def test_filters_on_extracted_values(druid: LocalDruid, fruit: str) -> None:
         extraction({"type": "timeFormat", "timeZone": "Nowhere/Atlantis"}, "__time"),
         {"type": "listFiltered", "values": ["a"]},
         extraction({"type": "timeFormat", "asMillis": True, "timeZone": "UTC"}, "__time"),
+        extraction({"type": "time", "timeFormat": "yyyy-MM-dd", "joda": True}),
+        extraction({"type": "time", "timeFormat": "yyyy-ii", "resultFormat": "yy", "joda": True}),
         {"type": "nope", "dimension": "name"},
     ],
 )
