@@ -3,19 +3,29 @@ over HTTP and by a reference evaluator written here in plain Python (row by row:
 SQL). They must agree exactly.
 
 The reference follows Druid's documented semantics with SQL-compatible null handling:
+- multi-value string dimensions `m` and `k` (null, [], one value, duplicates, null values),
+  stored sorted as the default multiValueHandling SORTED_ARRAY does;
 - filters: `selector`, `in`, `bound` (lexicographic and numeric, both ends), `not`, `and`, `or`,
   in three-valued logic (a comparison with a null is unknown, and `not` of unknown is unknown);
+  a value filter on a multi-value dimension matches if any value does, an empty row being one
+  null value;
 - aggregators: `count`, `longSum`/`longMin`/`longMax`, `doubleSum`/`doubleMin`/`doubleMax` ignore
-  nulls and are null over no values, `filtered`;
+  nulls and are null over no values, `filtered`; `thetaSketch` and rounded `HLLSketchBuild`
+  count distinct non-empty strings exactly at this size, `quantilesDoublesSketch` finalizes to
+  its N, and `quantilesDoublesSketchToQuantile` picks the value of inclusive rank;
 - granularities: `hour`, `day`, and `period` buckets in a time zone, printed with the zone's offset;
-- timeseries (with `skipEmptyBuckets`: the filling of empty buckets has its own tests), topN by a
-  numeric metric (ties in ascending dimension order, null first), groupBy with `having` and a
-  `limitSpec` whose columns order the rows completely.
+- timeseries (with `skipEmptyBuckets`: the filling of empty buckets has its own tests; each row
+  counts once), topN by a numeric metric (ties in ascending dimension order, null first; a row
+  joins one entry per value, an empty list none), groupBy with `having` and a `limitSpec` whose
+  columns order the rows completely (a row joins one group per combination of its values, an
+  empty list the null group), or with a `subtotalsSpec` (each subset regrouped in the spec's
+  order, the other dimensions null).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,7 +57,12 @@ AGGREGATORS: dict[str, dict[str, Any]] = {
     "v_sum": {"type": "doubleSum", "name": "v_sum", "fieldName": "v"},
     "v_min": {"type": "doubleMin", "name": "v_min", "fieldName": "v"},
     "v_max": {"type": "doubleMax", "name": "v_max", "fieldName": "v"},
+    "a_theta": {"type": "thetaSketch", "name": "a_theta", "fieldName": "a"},
+    "b_hll": {"type": "HLLSketchBuild", "name": "b_hll", "fieldName": "b", "round": True},
+    "n_qs": {"type": "quantilesDoublesSketch", "name": "n_qs", "fieldName": "n"},
+    "v_qs": {"type": "quantilesDoublesSketch", "name": "v_qs", "fieldName": "v"},
 }
+MULTI_VALUE = ("m", "k")
 # Metrics never null in this data (n always has a value): safe to order topN and limitSpec by.
 ORDERABLE = ("rows", "n_sum", "n_max")
 
@@ -58,9 +73,12 @@ rows_strategy = st.lists(
         {
             "minute": st.integers(0, 2 * 24 * 60 - 1),
             "a": st.sampled_from(["x", "y", "z", None]),
-            "b": st.sampled_from(["p", "q", None]),
+            "b": st.sampled_from(["p", "q", "", None]),
             "n": st.integers(-5, 20),
             "v": st.none() | st.integers(-4, 20).map(lambda k: k / 2),  # exact in binary
+            # Multi-value: null, [], one value, duplicates, null values.
+            "m": st.none() | st.lists(st.sampled_from(["r", "s", "t", None]), max_size=3),
+            "k": st.none() | st.lists(st.sampled_from(["u", "v"]), max_size=2),
         }
     ),
     min_size=1,
@@ -93,17 +111,26 @@ def _selector() -> st.SearchStrategy[dict[str, Any]]:
         ),
         st.fixed_dictionaries(
             {
+                "type": st.just("selector"),
+                "dimension": st.sampled_from(["m", "k"]),
+                "value": st.sampled_from(["r", "s", "u", "w", None]),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
                 "type": st.just("in"),
-                "dimension": st.sampled_from(["a", "b"]),
-                "values": st.lists(st.sampled_from(["x", "y", "p", "w"]), min_size=1, max_size=3),
+                "dimension": st.sampled_from(["a", "b", "m", "k"]),
+                "values": st.lists(
+                    st.sampled_from(["x", "y", "p", "r", "t", "v", "w"]), min_size=1, max_size=3
+                ),
             }
         ),
         st.fixed_dictionaries(
             {
                 "type": st.just("bound"),
-                "dimension": st.just("a"),
-                "lower": st.sampled_from(["a", "x", "y"]),
-                "upper": st.sampled_from(["y", "z", "zz"]),
+                "dimension": st.sampled_from(["a", "m"]),
+                "lower": st.sampled_from(["a", "s", "x", "y"]),
+                "upper": st.sampled_from(["s", "t", "y", "z", "zz"]),
                 "lowerStrict": st.booleans(),
                 "upperStrict": st.booleans(),
                 "ordering": st.just("lexicographic"),
@@ -138,8 +165,20 @@ filters: st.SearchStrategy[dict[str, Any]] = st.recursive(
 )
 
 
+def values_of(row: dict[str, Any], dim: str) -> list[Any]:
+    """A row's values in a dimension as Druid stores them: a list sorted (SORTED_ARRAY, the
+    default multiValueHandling, nulls first and duplicates kept); an empty or null list is one
+    null value."""
+    value = row[dim]
+    if not isinstance(value, list):
+        return [value]
+    return sorted(value, key=null_first) or [None]
+
+
 def truth(flt: dict[str, Any], row: dict[str, Any]) -> bool | None:
-    """Three-valued: True, False, or None for unknown (a comparison involving a null)."""
+    """Three-valued: True, False, or None for unknown (a comparison involving a null). A value
+    filter on a multi-value dimension is true if any value matches, else unknown if any value
+    compares unknown (so `not` leaves such a row out too), else false."""
     kind = flt["type"]
     if kind == "not":
         inner = truth(flt["field"], row)
@@ -149,7 +188,12 @@ def truth(flt: dict[str, Any], row: dict[str, Any]) -> bool | None:
         if kind == "and":
             return False if False in values else (None if None in values else True)
         return True if True in values else (None if None in values else False)
-    value = row[flt["dimension"]]
+    each = [_leaf_truth(flt, value) for value in values_of(row, flt["dimension"])]
+    return True if True in each else (None if None in each else False)
+
+
+def _leaf_truth(flt: dict[str, Any], value: Any) -> bool | None:
+    kind = flt["type"]
     if kind == "selector":
         if flt["value"] is None:
             return value is None
@@ -182,6 +226,12 @@ def aggregate(spec: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
         return aggregate(spec["aggregator"], [r for r in rows if matches(spec["filter"], r)])
     if spec["type"] == "count":
         return len(rows)
+    if spec["type"] in ("thetaSketch", "HLLSketchBuild"):
+        # Exact below the sketches' size; nulls and empty strings are not counted.
+        seen = {v for r in rows for v in values_of(r, spec["fieldName"]) if v not in (None, "")}
+        return len(seen) if spec["type"] == "HLLSketchBuild" else float(len(seen))
+    if spec["type"] == "quantilesDoublesSketch":  # finalized: N, the count of its values
+        return len(_sketched(spec, rows))
     values = [r[spec["fieldName"]] for r in rows if r[spec["fieldName"]] is not None]
     if not values:
         return None
@@ -189,6 +239,34 @@ def aggregate(spec: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
     if kind.endswith("Sum"):
         return cast(sum(values))
     return cast(min(values) if kind.endswith("Min") else max(values))
+
+
+def _sketched(spec: dict[str, Any], rows: list[dict[str, Any]]) -> list[float]:
+    return sorted(float(r[spec["fieldName"]]) for r in rows if r[spec["fieldName"]] is not None)
+
+
+def post_aggregate(
+    post: dict[str, Any], aggs: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> Any:
+    """quantilesDoublesSketchToQuantile: the value of inclusive rank max(ceil(fraction * N), 1),
+    1-based, in the sorted values; NaN (written "NaN") over no values."""
+    spec = next(a for a in aggs if a["name"] == post["field"]["fieldName"])
+    if spec["type"] == "filtered":
+        spec, rows = spec["aggregator"], [r for r in rows if matches(spec["filter"], r)]
+    sketched = _sketched(spec, rows)
+    if not sketched:
+        return "NaN"
+    return sketched[max(math.ceil(post["fraction"] * len(sketched)), 1) - 1]
+
+
+def _results(query: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The aggregators and post-aggregators over a group's rows."""
+    aggs = query["aggregations"]
+    out = {a["name"]: aggregate(a, rows) for a in aggs}
+    out.update(
+        {p["name"]: post_aggregate(p, aggs, rows) for p in query.get("postAggregations", [])}
+    )
+    return out
 
 
 def bucket(gran: Any, when: datetime) -> str:
@@ -213,12 +291,19 @@ def _selected(rows: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[st
 
 
 def _grouped(
-    rows: list[dict[str, Any]], gran: Any, keys: list[str]
+    rows: list[dict[str, Any]], gran: Any, keys: list[str], *, skip_empty: bool = False
 ) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """Rows by time bucket and their values in `keys`: a row joins one group per combination
+    of its values (the cross product of its multi-value dimensions, duplicates counting
+    twice). topN's engine leaves out rows with an empty list (`skip_empty`); groupBy's groups
+    them as null."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
+        if skip_empty and any(row[k] == [] for k in keys):
+            continue
         stamp = "all" if gran == "all" else bucket(gran, _row_time(row))
-        groups.setdefault((stamp, *(row[k] for k in keys)), []).append(row)
+        for combination in itertools.product(*(values_of(row, k) for k in keys)):
+            groups.setdefault((stamp, *combination), []).append(row)
     return groups
 
 
@@ -228,20 +313,19 @@ def null_first(value: Any) -> tuple[bool, Any]:
 
 def reference(rows: list[dict[str, Any]], query: dict[str, Any]) -> Any:
     selected = _selected(rows, query)
-    aggs = query["aggregations"]
     gran = query["granularity"]
     kind = query["queryType"]
     if kind == "timeseries":
         groups = _grouped(selected, gran, [])
         return [
-            {"timestamp": key[0], "result": {a["name"]: aggregate(a, group) for a in aggs}}
+            {"timestamp": key[0], "result": _results(query, group)}
             for key, group in sorted(groups.items())
         ]
     if kind == "topN":
         dim, metric = query["dimension"], query["metric"]["metric"]
         by_bucket: dict[str, list[dict[str, Any]]] = {}
-        for key, group in _grouped(selected, gran, [dim]).items():
-            entry = {dim: key[1], **{a["name"]: aggregate(a, group) for a in aggs}}
+        for key, group in _grouped(selected, gran, [dim], skip_empty=True).items():
+            entry = {dim: key[1], **_results(query, group)}
             by_bucket.setdefault(key[0], []).append(entry)
         return {
             stamp: sorted(entries, key=lambda e: (-e[metric], null_first(e[dim])))[
@@ -249,19 +333,36 @@ def reference(rows: list[dict[str, Any]], query: dict[str, Any]) -> Any:
             ]
             for stamp, entries in by_bucket.items()
         }
-    # groupBy
     dims = query["dimensions"]
+    if "subtotalsSpec" in query:
+        # Each subset regrouped in the spec's order, the other dimensions null.
+        return [
+            event
+            for subset in query["subtotalsSpec"]
+            for event in _group_by(selected, query, [d if d in subset else None for d in dims])
+        ]
+    return _group_by(selected, query, dims)
+
+
+def _group_by(
+    rows: list[dict[str, Any]], query: dict[str, Any], keys: list[str | None]
+) -> list[tuple[str, dict[str, Any]]]:
+    """groupBy's rows over `keys`, the query's dimensions in order (None for one a subtotal
+    leaves out), sorted by time bucket then by the dimensions, nulls first."""
+    dims, gran = query["dimensions"], query["granularity"]
+    grouped = _grouped(rows, gran, [k for k in keys if k is not None])
     out = []
-    for key, group in sorted(
-        _grouped(selected, gran, dims).items(),
-        key=lambda item: (item[0][0], *(null_first(v) for v in item[0][1:])),
-    ):
-        event = {**dict(zip(dims, key[1:], strict=True))}
-        event.update({a["name"]: aggregate(a, group) for a in aggs})
+    for key, group in grouped.items():
+        found = iter(key[1:])
+        event = {
+            d: (next(found) if k is not None else None) for d, k in zip(dims, keys, strict=True)
+        }
+        event.update(_results(query, group))
         having = query.get("having")
         if having and not (event[having["aggregation"]] > having["value"]):
             continue
         out.append((key[0], event))
+    out.sort(key=lambda item: (item[0], *(null_first(item[1][d]) for d in dims)))
     limit_spec = query.get("limitSpec")
     if limit_spec:
         for column in reversed(limit_spec["columns"]):  # stable sorts, last key first
@@ -297,6 +398,24 @@ def queries(draw: st.DrawFn, datasource: str) -> dict[str, Any]:
         ),
         "aggregations": aggs,
     }
+    quantiles = [a["name"] for a in aggs if a["type"] == "quantilesDoublesSketch"]
+    quantiles += [
+        a["name"]
+        for a in aggs
+        if a["type"] == "filtered" and a["aggregator"]["type"] == "quantilesDoublesSketch"
+    ]
+    if draw(st.booleans()):
+        if not quantiles:
+            quantiles.append(draw(st.sampled_from(["n_qs", "v_qs"])))
+            aggs.append(AGGREGATORS[quantiles[0]])
+        query["postAggregations"] = [
+            {
+                "type": "quantilesDoublesSketchToQuantile",
+                "name": "quantile",
+                "field": {"type": "fieldAccess", "fieldName": draw(st.sampled_from(quantiles))},
+                "fraction": draw(st.sampled_from([0, 0.25, 0.5, 0.9, 1])),
+            }
+        ]
     if draw(st.booleans()):
         query["filter"] = draw(filters)
     if kind == "timeseries":
@@ -305,11 +424,20 @@ def queries(draw: st.DrawFn, datasource: str) -> dict[str, Any]:
         metric = draw(st.sampled_from(ORDERABLE))
         if metric not in names:
             aggs.append(AGGREGATORS[metric])
-        query["dimension"] = draw(st.sampled_from(["a", "b"]))
+        query["dimension"] = draw(st.sampled_from(["a", "b", *MULTI_VALUE]))
         query["metric"] = {"type": "numeric", "metric": metric}
         query["threshold"] = draw(st.integers(1, 4))
     else:
-        dims = draw(st.sampled_from([["a"], ["b"], ["a", "b"], ["b", "a"]]))
+        if draw(st.booleans()):
+            # subtotalsSpec answers 501 with having, a limitSpec or multi-value dimensions.
+            dims = draw(st.permutations(["a", "b"]))
+            query["dimensions"] = dims
+            subset = st.lists(st.sampled_from(dims), max_size=len(dims), unique=True)
+            query["subtotalsSpec"] = draw(st.lists(subset, min_size=1, max_size=3))
+            return query
+        dims = draw(
+            st.lists(st.sampled_from(["a", "b", *MULTI_VALUE]), min_size=1, max_size=3, unique=True)
+        )
         query["dimensions"] = dims
         if draw(st.booleans()):
             if "rows" not in names:
@@ -384,7 +512,14 @@ def test_localdruid_agrees_with_the_reference_evaluator(
         inline_task(
             datasource,
             lines,
-            dimensions=["a", "b", {"type": "long", "name": "n"}, {"type": "double", "name": "v"}],
+            dimensions=[
+                "a",
+                "b",
+                {"type": "long", "name": "n"},
+                {"type": "double", "name": "v"},
+                "m",
+                "k",
+            ],
             rollup=False,
         )
     )
