@@ -71,6 +71,13 @@ def _hash(value: str) -> str:
     return f"(CASE WHEN {value} IS NOT NULL THEN hash({value}) END)"
 
 
+def distinct_build_lists(values: str, k: int, slot: str = "") -> str:
+    """Aggregate: the state of every value of a multi-value column's lists (nulls and empty
+    strings are not counted)."""
+    kept = f"list_filter(list_distinct(flatten(list({values}){slot})), lambda x: x <> '')"
+    return _kmv(f"list_sort(list_transform({kept}, lambda x: hash(x)))", k)
+
+
 def distinct_merge(state: str, k: int, slot: str = "") -> str:
     """Aggregate: the union of stored distinct-count states."""
     threshold = f"min(({state}).t){slot}"

@@ -12,7 +12,7 @@ from localdruid import expressions, sketches
 from localdruid.errors import InvalidInput, Unsupported
 from localdruid.jsonspec import Spec, to_number
 from localdruid.query import dimensions
-from localdruid.query.columns import ORDER_KEY, ColumnRef, Resolver
+from localdruid.query.columns import ORDER_KEY, ColumnRef, MultiValueRef, Resolver
 from localdruid.query.filters import compile_filter
 from localdruid.sql import Sql
 from localdruid.storage import PAIR_TYPES
@@ -265,6 +265,14 @@ def _hashable(col: ColumnRef) -> str:
     return f"NULLIF({col.sql}, '')" if col.type == "STRING" else col.sql
 
 
+def _distinct_build(spec: Spec, resolve: Resolver, size: int) -> str:
+    """A distinct-count sketch of a column's values; a multi-value row adds each of its values."""
+    col = _field(spec, resolve)
+    if isinstance(col, MultiValueRef):
+        return sketches.distinct_build_lists(col.values, size, SLOT)
+    return sketches.distinct_build(_hashable(col), size, SLOT)
+
+
 def _must_finalize(spec: Spec, key: str) -> None:
     if spec.raw(key) is False:
         raise Unsupported(
@@ -285,7 +293,7 @@ def _theta(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
     if stored is not None:
         template = sketches.distinct_merge(stored.sql, size, SLOT)
     else:
-        template = sketches.distinct_build(_hashable(_field(spec, resolve)), size, SLOT)
+        template = _distinct_build(spec, resolve, size)
     return Aggregate(
         name,
         template,
@@ -315,7 +323,7 @@ def _hll(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
             f"(use HLLSketchMerge) ({spec.path})"
         )
     else:
-        template = sketches.distinct_build(_hashable(_field(spec, resolve)), size, SLOT)
+        template = _distinct_build(spec, resolve, size)
     if spec.bool("round"):
 
         def final(state: str) -> str:

@@ -710,3 +710,29 @@ def test_array_contains_element_refusals(druid: LocalDruid, doc: str) -> None:
     missing = {"type": "arrayContainsElement", "column": "tags", "elementMatchValueType": "STRING"}
     resp = druid.post({**query, "filter": missing})
     assert resp.status_code == 400 and "elementMatchValue" in resp.json()["errorMessage"]
+
+
+def test_distinct_count_sketches_count_each_value(druid: LocalDruid, doc: str) -> None:
+    """thetaSketch and HLLSketchBuild over a multi-value column add every value of each row."""
+    aggs = [
+        {"type": "thetaSketch", "name": "theta", "fieldName": "tags"},
+        {"type": "HLLSketchBuild", "name": "hll", "fieldName": "tags", "round": True},
+    ]
+    query = {
+        "queryType": "timeseries",
+        "dataSource": doc,
+        "intervals": [INTERVAL],
+        "granularity": "all",
+        "aggregations": aggs,
+    }
+    assert druid.query(query)[0]["result"] == {"theta": 7.0, "hll": 7}
+    # Rows 1 and 2 hold t3: their values are t1 to t5.
+    filtered = {**query, "filter": _selector("t3")}
+    assert druid.query(filtered)[0]["result"] == {"theta": 5.0, "hll": 5}
+    per_row = _events(druid, _group_by(doc, ["label"], aggregations=aggs))
+    assert [(e["label"], e["theta"]) for e in per_row] == [
+        ("row1", 3.0),
+        ("row2", 3.0),
+        ("row3", 3.0),
+        ("row4", 0.0),
+    ]
