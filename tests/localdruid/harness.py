@@ -194,3 +194,40 @@ def inline_task(
             "tuningConfig": {"type": "index_parallel"},
         },
     }
+
+
+def scan_rows(druid: LocalDruid, datasource: str, columns: list[str]) -> list[list[Any]]:
+    """The rows of a datasource, as compacted lists of the given columns."""
+    result = druid.query(
+        {
+            "queryType": "scan",
+            "dataSource": datasource,
+            "intervals": ["2000-01-01/2100-01-01"],
+            "columns": columns,
+            "resultFormat": "compactedList",
+        }
+    )
+    return [event for batch in result for event in batch["events"]]
+
+
+def stored_dimensions(druid: LocalDruid, datasource: str) -> list[str]:
+    """The dimensions the broker lists for a datasource."""
+    resp = requests.get(
+        f"{druid.url}/druid/v2/datasources/{datasource}?interval=2000-01-01/2100-01-01",
+        timeout=10,
+    )
+    return list(resp.json()["dimensions"])
+
+
+def column_types(druid: LocalDruid, datasource: str) -> dict[str, str]:
+    """Each column's type, as merged segmentMetadata reports it."""
+    result = druid.query(
+        {
+            "queryType": "segmentMetadata",
+            "dataSource": datasource,
+            "intervals": ["2000-01-01/2100-01-01"],
+            "merge": True,
+            "analysisTypes": [],
+        }
+    )
+    return {name: column["type"] for name, column in result[0]["columns"].items()}

@@ -10,7 +10,13 @@ import duckdb
 import pytest
 import requests
 
-from tests.localdruid.harness import LocalDruid, inline_task
+from tests.localdruid.harness import (
+    LocalDruid,
+    column_types,
+    inline_task,
+    scan_rows,
+    stored_dimensions,
+)
 
 T1, T2 = "2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z"
 MS1, MS2 = 1_704_067_200_000, 1_704_070_800_000
@@ -43,40 +49,6 @@ def _json(fields: list[Any], discovery: bool | None = None) -> dict[str, Any]:
     return {"type": "json", "flattenSpec": spec}
 
 
-def _scan(druid: LocalDruid, datasource: str, columns: list[str]) -> list[list[Any]]:
-    result = druid.query(
-        {
-            "queryType": "scan",
-            "dataSource": datasource,
-            "intervals": ["2000-01-01/2100-01-01"],
-            "columns": columns,
-            "resultFormat": "compactedList",
-        }
-    )
-    return [event for batch in result for event in batch["events"]]
-
-
-def _dimensions(druid: LocalDruid, datasource: str) -> list[str]:
-    resp = requests.get(
-        f"{druid.url}/druid/v2/datasources/{datasource}?interval=2000-01-01/2100-01-01",
-        timeout=10,
-    )
-    return list(resp.json()["dimensions"])
-
-
-def _types(druid: LocalDruid, datasource: str) -> dict[str, str]:
-    result = druid.query(
-        {
-            "queryType": "segmentMetadata",
-            "dataSource": datasource,
-            "intervals": ["2000-01-01/2100-01-01"],
-            "merge": True,
-            "analysisTypes": [],
-        }
-    )
-    return {name: column["type"] for name, column in result[0]["columns"].items()}
-
-
 def _refused(druid: LocalDruid, input_format: dict[str, Any]) -> tuple[int, str]:
     task = inline_task("flat_bad", ROWS, input_format=input_format)
     resp = requests.post(f"{druid.url}/druid/indexer/v1/task", json=task, timeout=10)
@@ -100,8 +72,8 @@ def test_root_path_and_tree_fields_with_discovery(druid: LocalDruid) -> None:
     # `geo` and the array of objects `hits` are not discovered.
     dims = ["city", "zip", "zip_tree", "first_tag", "last_hit", "spaced", "nothing", "renamed"]
     dims += ["n", "page", "tags", "x y"]
-    assert _dimensions(druid, "flat_main") == dims
-    first, second = _scan(druid, "flat_main", ["__time", *dims])
+    assert stored_dimensions(druid, "flat_main") == dims
+    first, second = scan_rows(druid, "flat_main", ["__time", *dims])
     assert dict(zip(["__time", *dims], first, strict=True)) == {
         "__time": MS1,
         "city": "Oslo",
@@ -142,7 +114,7 @@ def test_jq_fields_that_are_plain_paths(druid: LocalDruid) -> None:
             "flat_jq", ROWS, dimensions=list(fields), input_format=_json(spec), rollup=False
         )
     )
-    assert _scan(druid, "flat_jq", list(fields)) == [
+    assert scan_rows(druid, "flat_jq", list(fields)) == [
         ["Oslo", "1", "spaced", "b"],
         ["Paris", "5", None, "c"],
     ]
@@ -151,9 +123,9 @@ def test_jq_fields_that_are_plain_paths(druid: LocalDruid) -> None:
 def test_without_field_discovery_only_the_fields_are_dimensions(druid: LocalDruid) -> None:
     input_format = _json([{"type": "path", "name": "city", "expr": "$.geo.city"}], False)
     druid.ingest(inline_task("flat_nodisc", ROWS, input_format=input_format, rollup=False))
-    assert _dimensions(druid, "flat_nodisc") == ["city"]
+    assert stored_dimensions(druid, "flat_nodisc") == ["city"]
     # The timestamp is still read from the root, as Druid's flattened record answers any key.
-    assert _scan(druid, "flat_nodisc", ["__time", "city"]) == [[MS1, "Oslo"], [MS2, "Paris"]]
+    assert scan_rows(druid, "flat_nodisc", ["__time", "city"]) == [[MS1, "Oslo"], [MS2, "Paris"]]
 
     # So are listed dimensions that no field names.
     druid.ingest(
@@ -165,7 +137,7 @@ def test_without_field_discovery_only_the_fields_are_dimensions(druid: LocalDrui
             rollup=False,
         )
     )
-    assert _scan(druid, "flat_nodisc_listed", ["city", "page"]) == [
+    assert scan_rows(druid, "flat_nodisc_listed", ["city", "page"]) == [
         ["Oslo", "Home"],
         ["Paris", "About"],
     ]
@@ -177,16 +149,19 @@ def test_discovery_skips_nested_objects_nulls_and_arrays_of_objects(druid: Local
         {"timestamp": T2, "a": "y", "o": {"k": 2}, "m": [1, 2], "z": None},
     ]
     druid.ingest(inline_task("flat_plain", rows, rollup=False))
-    assert _dimensions(druid, "flat_plain") == ["a", "m"]
+    assert stored_dimensions(druid, "flat_plain") == ["a", "m"]
     druid.ingest(inline_task("flat_flat", rows, input_format=_json([]), rollup=False))
-    assert _dimensions(druid, "flat_flat") == ["a", "m"]
+    assert stored_dimensions(druid, "flat_flat") == ["a", "m"]
     # useSchemaDiscovery discovers every field, nested ones too (Druid makes JSON columns of
     # them; localdruid keeps their JSON text).
     task = inline_task("flat_nested", rows, rollup=False)
     task["spec"]["dataSchema"]["dimensionsSpec"]["useSchemaDiscovery"] = True
     druid.ingest(task)
-    assert _dimensions(druid, "flat_nested") == ["a", "o", "l", "ll", "z", "m"]
-    assert _scan(druid, "flat_nested", ["o", "l"]) == [['{"k":1}', '[{"k":1}]'], ['{"k":2}', None]]
+    assert stored_dimensions(druid, "flat_nested") == ["a", "o", "l", "ll", "z", "m"]
+    assert scan_rows(druid, "flat_nested", ["o", "l"]) == [
+        ['{"k":1}', '[{"k":1}]'],
+        ['{"k":2}', None],
+    ]
 
 
 def test_jsonpath_functions(druid: LocalDruid) -> None:
@@ -221,7 +196,7 @@ def test_jsonpath_functions(druid: LocalDruid) -> None:
     druid.ingest(
         inline_task("flat_fn", [row], dimensions=list(fields), input_format=_json(spec, False))
     )
-    [values] = _scan(druid, "flat_fn", list(fields))
+    [values] = scan_rows(druid, "flat_fn", list(fields))
     # As string dimensions: Jayway's aggregations answer doubles, length() an integer.
     assert dict(zip(fields, values, strict=True)) == {
         "len": "5",
@@ -255,13 +230,13 @@ def test_function_results_keep_their_types_under_schema_discovery(druid: LocalDr
     )
     task["spec"]["dataSchema"]["dimensionsSpec"]["useSchemaDiscovery"] = True
     druid.ingest(task)
-    types = _types(druid, "flat_typed")
+    types = column_types(druid, "flat_typed")
     assert {k: types[k] for k in ("len", "total", "first")} == {
         "len": "LONG",
         "total": "DOUBLE",
         "first": "LONG",
     }
-    assert _scan(druid, "flat_typed", ["len", "total", "first"]) == [[2, 3.0, 1]]
+    assert scan_rows(druid, "flat_typed", ["len", "total", "first"]) == [[2, 3.0, 1]]
 
 
 def test_wildcards_collect_every_match(druid: LocalDruid) -> None:
@@ -272,7 +247,7 @@ def test_wildcards_collect_every_match(druid: LocalDruid) -> None:
     druid.ingest(
         inline_task("flat_wild", ROWS[:1], dimensions=["ns"], input_format=_json(fields, False))
     )
-    assert _scan(druid, "flat_wild", ["ns"]) == [[["1", "2"]]]  # a multi-value row
+    assert scan_rows(druid, "flat_wild", ["ns"]) == [[["1", "2"]]]  # a multi-value row
     # The object among geo's values Druid would store as Java's text of it ({code=0150}).
     status = druid.submit(
         inline_task(
@@ -296,7 +271,7 @@ def test_a_long_dimension_from_a_function_as_in_druids_own_test(druid: LocalDrui
             input_format=_json(fields),
         )
     )
-    assert _scan(druid, "flat_long", ["len", "max"]) == [[5, 4]]
+    assert scan_rows(druid, "flat_long", ["len", "max"]) == [[5, 4]]
 
 
 @pytest.mark.parametrize(
@@ -377,12 +352,12 @@ def test_parquet_columns_are_discovered_with_their_types(
 ) -> None:
     druid.ingest(_parquet_task("pq_plain", parquet_file, {"type": "parquet"}))
     # The struct `geo` is not discovered, as in Druid, unless with useSchemaDiscovery.
-    assert _dimensions(druid, "pq_plain") == ["page", "n", "x", "d", "b", "tags"]
+    assert stored_dimensions(druid, "pq_plain") == ["page", "n", "x", "d", "b", "tags"]
     task = _parquet_task("pq_typed", parquet_file, {"type": "parquet"})
     task["spec"]["dataSchema"]["dimensionsSpec"]["useSchemaDiscovery"] = True
     druid.ingest(task)
-    assert _dimensions(druid, "pq_typed") == ["page", "n", "x", "d", "b", "tags", "geo"]
-    types = _types(druid, "pq_typed")
+    assert stored_dimensions(druid, "pq_typed") == ["page", "n", "x", "d", "b", "tags", "geo"]
+    types = column_types(druid, "pq_typed")
     assert {k: types[k] for k in ("page", "n", "x", "d")} == {
         "page": "STRING",
         "n": "LONG",
@@ -390,7 +365,7 @@ def test_parquet_columns_are_discovered_with_their_types(
         "d": "DOUBLE",
     }
     # Bytes not marked as text are base64, lists and structs keep their JSON text.
-    assert _scan(druid, "pq_typed", ["__time", "page", "n", "x", "d", "b", "tags", "geo"]) == [
+    assert scan_rows(druid, "pq_typed", ["__time", "page", "n", "x", "d", "b", "tags", "geo"]) == [
         [MS1, "Home", 3, 1.5, 2.25, "eA==", '["a","b"]', '{"city":"Oslo","zip":150}'],
         [MS2, "About", None, 2.0, None, None, '["c"]', '{"city":"Paris","zip":null}'],
     ]
@@ -401,7 +376,7 @@ def test_parquet_binary_as_string(druid: LocalDruid, parquet_file: Path) -> None
         "pq_binary", parquet_file, {"type": "parquet", "binaryAsString": True}, dimensions=["b"]
     )
     druid.ingest(task)
-    assert _scan(druid, "pq_binary", ["b"]) == [["x"], [None]]
+    assert scan_rows(druid, "pq_binary", ["b"]) == [["x"], [None]]
 
 
 def test_parquet_flatten_spec_paths(druid: LocalDruid, parquet_file: Path) -> None:
@@ -418,8 +393,10 @@ def test_parquet_flatten_spec_paths(druid: LocalDruid, parquet_file: Path) -> No
         )
     )
     dims = ["city", "zip", "tag_count", "first_tag", "page", "n", "x", "d", "b", "tags"]
-    assert _dimensions(druid, "pq_flat") == dims
-    assert _scan(druid, "pq_flat", ["__time", "city", "zip", "tag_count", "first_tag", "n"]) == [
+    assert stored_dimensions(druid, "pq_flat") == dims
+    assert scan_rows(
+        druid, "pq_flat", ["__time", "city", "zip", "tag_count", "first_tag", "n"]
+    ) == [
         [MS1, "Oslo", "150", "2", "a", "3"],
         [MS2, "Paris", None, "1", "c", None],
     ]

@@ -16,7 +16,13 @@ import pyarrow.orc
 import pytest
 import requests
 
-from tests.localdruid.harness import LocalDruid, inline_task
+from tests.localdruid.harness import (
+    LocalDruid,
+    column_types,
+    inline_task,
+    scan_rows,
+    stored_dimensions,
+)
 
 MS1, MS2 = 1_704_067_200_000, 1_704_070_800_000  # 2024-01-01T00:00Z and T01:00Z
 TS1 = datetime.datetime(2024, 1, 1, 0, 0, 0, 123_456)  # ORC keeps sub-millisecond digits
@@ -38,40 +44,6 @@ def _task(datasource: str, path: Path, input_format: dict[str, Any], **fields: A
 def _typed(task: dict[str, Any]) -> dict[str, Any]:
     task["spec"]["dataSchema"]["dimensionsSpec"]["useSchemaDiscovery"] = True
     return task
-
-
-def _scan(druid: LocalDruid, datasource: str, columns: list[str]) -> list[list[Any]]:
-    result = druid.query(
-        {
-            "queryType": "scan",
-            "dataSource": datasource,
-            "intervals": ["2000-01-01/2100-01-01"],
-            "columns": columns,
-            "resultFormat": "compactedList",
-        }
-    )
-    return [event for batch in result for event in batch["events"]]
-
-
-def _dimensions(druid: LocalDruid, datasource: str) -> list[str]:
-    resp = requests.get(
-        f"{druid.url}/druid/v2/datasources/{datasource}?interval=2000-01-01/2100-01-01",
-        timeout=10,
-    )
-    return list(resp.json()["dimensions"])
-
-
-def _types(druid: LocalDruid, datasource: str) -> dict[str, str]:
-    result = druid.query(
-        {
-            "queryType": "segmentMetadata",
-            "dataSource": datasource,
-            "intervals": ["2000-01-01/2100-01-01"],
-            "merge": True,
-            "analysisTypes": [],
-        }
-    )
-    return {name: column["type"] for name, column in result[0]["columns"].items()}
 
 
 def _failure(druid: LocalDruid, task: dict[str, Any]) -> str:
@@ -122,11 +94,20 @@ def test_orc_columns_are_discovered_with_their_types(druid: LocalDruid, orc_file
     druid.ingest(_task("orc_plain", orc_file, {"type": "orc"}))
     assert not list((druid.data_dir / "tmp").glob("*.parquet"))  # the scratch copy is removed
     # Structs, maps and unions are not discovered, as in Druid, unless with useSchemaDiscovery.
-    assert _dimensions(druid, "orc_plain") == ["page", "n", "x", "d", "dec", "b", "flag", "tags"]
+    assert stored_dimensions(druid, "orc_plain") == [
+        "page",
+        "n",
+        "x",
+        "d",
+        "dec",
+        "b",
+        "flag",
+        "tags",
+    ]
     druid.ingest(_typed(_task("orc_typed", orc_file, {"type": "orc"})))
     columns = ["page", "n", "x", "d", "dec", "b", "flag", "tags", "geo", "attrs", "u"]
-    assert _dimensions(druid, "orc_typed") == columns
-    types = _types(druid, "orc_typed")
+    assert stored_dimensions(druid, "orc_typed") == columns
+    types = column_types(druid, "orc_typed")
     assert {k: types[k] for k in ("page", "n", "x", "d", "dec", "b")} == {
         "page": "STRING",
         "n": "LONG",
@@ -137,7 +118,7 @@ def test_orc_columns_are_discovered_with_their_types(druid: LocalDruid, orc_file
     }
     # The timestamp is read as epoch millis (the microseconds dropped), a date as a UTC
     # midnight, bytes as base64; a struct's timestamp is millis too; unions are always null.
-    assert _scan(druid, "orc_typed", ["__time", *columns]) == [
+    assert scan_rows(druid, "orc_typed", ["__time", *columns]) == [
         [
             MS1 + 123,
             "Home",
@@ -165,8 +146,8 @@ def test_orc_flatten_spec_paths(druid: LocalDruid, orc_file: Path) -> None:
     ]
     input_format = {"type": "orc", "flattenSpec": {"useFieldDiscovery": False, "fields": fields}}
     druid.ingest(_task("orc_flat", orc_file, input_format))
-    assert _dimensions(druid, "orc_flat") == ["city", "seen", "k", "first_tag"]
-    assert _scan(druid, "orc_flat", ["__time", "city", "seen", "k", "first_tag"]) == [
+    assert stored_dimensions(druid, "orc_flat") == ["city", "seen", "k", "first_tag"]
+    assert scan_rows(druid, "orc_flat", ["__time", "city", "seen", "k", "first_tag"]) == [
         [MS1 + 123, "Oslo", "1704067200000", "7", "a"],
         [MS2, None, None, None, "c"],
     ]
@@ -175,7 +156,7 @@ def test_orc_flatten_spec_paths(druid: LocalDruid, orc_file: Path) -> None:
 def test_orc_binary_as_string(druid: LocalDruid, orc_file: Path) -> None:
     input_format = {"type": "orc", "binaryAsString": True}
     druid.ingest(_task("orc_binary", orc_file, input_format, dimensions=["b"]))
-    assert _scan(druid, "orc_binary", ["b"]) == [["x"], [None]]
+    assert scan_rows(druid, "orc_binary", ["b"]) == [["x"], [None]]
 
 
 def test_orc_stripes_are_all_read(druid: LocalDruid, tmp_path: Path) -> None:
@@ -293,12 +274,12 @@ def test_avro_fields_are_discovered_with_their_types(druid: LocalDruid, avro_fil
     # Druid's Avro discovery takes primitives (not booleans), arrays of primitives and unions of
     # one with null: not `flag`, not `tags` (its items are a union), not the record or the map.
     plain = ["page", "user", "n", "big", "x", "kind", "raw", "scores"]
-    assert _dimensions(druid, "avro_plain") == plain
+    assert stored_dimensions(druid, "avro_plain") == plain
     druid.ingest(_typed(_task("avro_typed", avro_file, {"type": "avro_ocf"})))
     columns = ["page", "user", "n", "big", "x", "flag", "kind", "raw", "scores", "tags"]
     columns += ["geo", "attrs"]
-    assert _dimensions(druid, "avro_typed") == columns
-    types = _types(druid, "avro_typed")
+    assert stored_dimensions(druid, "avro_typed") == columns
+    types = column_types(druid, "avro_typed")
     assert {k: types[k] for k in ("page", "user", "n", "big", "x", "kind", "raw")} == {
         "page": "STRING",
         "user": "STRING",
@@ -309,7 +290,7 @@ def test_avro_fields_are_discovered_with_their_types(druid: LocalDruid, avro_fil
         "raw": "STRING",
     }
     # A timestamp-millis field is the plain long it is stored as; the null in `tags` is dropped.
-    assert _scan(druid, "avro_typed", ["__time", *columns]) == [
+    assert scan_rows(druid, "avro_typed", ["__time", *columns]) == [
         [
             MS1,
             "Home",
@@ -340,8 +321,8 @@ def test_avro_flatten_spec_paths(druid: LocalDruid, avro_file: Path) -> None:
     input_format = {"type": "avro_ocf", "flattenSpec": {"fields": fields}}
     druid.ingest(_task("avro_flat", avro_file, input_format))
     dims = ["city", "zip", "k", "last_tag", "who", "page", "user", "n", "big", "x", "kind", "raw"]
-    assert _dimensions(druid, "avro_flat") == [*dims, "scores"]
-    assert _scan(druid, "avro_flat", ["city", "zip", "k", "last_tag", "who"]) == [
+    assert stored_dimensions(druid, "avro_flat") == [*dims, "scores"]
+    assert scan_rows(druid, "avro_flat", ["city", "zip", "k", "last_tag", "who"]) == [
         ["Oslo", "150", "7", "b", "alice"],
         [None, None, None, "c", None],
     ]
@@ -351,7 +332,7 @@ def test_avro_binary_as_string(druid: LocalDruid, avro_file: Path) -> None:
     input_format = {"type": "avro_ocf", "binaryAsString": True}
     druid.ingest(_task("avro_binary", avro_file, input_format, dimensions=["raw"]))
     # Bytes that are not UTF-8 decode with the replacement character, as Java's decoder does.
-    assert _scan(druid, "avro_binary", ["raw"]) == [["x"], ["\ufffd"]]
+    assert scan_rows(druid, "avro_binary", ["raw"]) == [["x"], ["\ufffd"]]
 
 
 def test_avro_reader_schema(druid: LocalDruid, avro_file: Path) -> None:
@@ -369,8 +350,8 @@ def test_avro_reader_schema(druid: LocalDruid, avro_file: Path) -> None:
     }
     input_format = {"type": "avro_ocf", "schema": reader}
     druid.ingest(_typed(_task("avro_reader", avro_file, input_format)))
-    assert _dimensions(druid, "avro_reader") == ["page", "n", "source"]
-    assert _scan(druid, "avro_reader", ["__time", "page", "n", "source"]) == [
+    assert stored_dimensions(druid, "avro_reader") == ["page", "n", "source"]
+    assert scan_rows(druid, "avro_reader", ["__time", "page", "n", "source"]) == [
         [MS1, "Home", 3.0, "web"],
         [MS2, "About", -1.0, "web"],
     ]
