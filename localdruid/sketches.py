@@ -103,6 +103,12 @@ def distinct_estimate(state: str) -> str:
     )
 
 
+def rounded_estimate(state: str) -> str:
+    """The estimate rounded to a long, as HLL's `round` asks (Java's Math.round; estimates are
+    never negative, where it and SQL's round differ)."""
+    return f"CAST(round({distinct_estimate(state)}) AS BIGINT)"
+
+
 def set_operation(func: str, states: list[str], k: int) -> str:
     """Druid's thetaSketchSetOp over states: UNION, INTERSECT or NOT (the first minus the rest),
     all at the smallest threshold of the inputs."""

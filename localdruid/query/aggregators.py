@@ -325,20 +325,11 @@ def _hll(spec: Spec, resolve: Resolver, name: str) -> Aggregate:
     else:
         template = _distinct_build(spec, resolve, size)
     if spec.bool("round"):
-
-        def final(state: str) -> str:
-            return f"CAST(round({sketches.distinct_estimate(state)}) AS BIGINT)"
-
-        return Aggregate(
-            name, template, "LONG", spec.type(), state=sketches.DISTINCT_STATE, final=final
-        )
+        final, out_type = sketches.rounded_estimate, "LONG"
+    else:
+        final, out_type = sketches.distinct_estimate, "DOUBLE"
     return Aggregate(
-        name,
-        template,
-        "DOUBLE",
-        spec.type(),
-        state=sketches.DISTINCT_STATE,
-        final=sketches.distinct_estimate,
+        name, template, out_type, spec.type(), state=sketches.DISTINCT_STATE, final=final
     )
 
 
@@ -851,10 +842,9 @@ def _theta_estimate(spec: Spec, ctx: PostContext) -> tuple[str, str]:
 
 def _hll_estimate(spec: Spec, ctx: PostContext) -> tuple[str, str]:
     state = _sketch_state(spec.require("field"), ctx, spec.at("field"), "HLL")
-    estimate = sketches.distinct_estimate(state)
     if spec.bool("round"):
-        return f"CAST(round({estimate}) AS BIGINT)", "LONG"
-    return estimate, "DOUBLE"
+        return sketches.rounded_estimate(state), "LONG"
+    return sketches.distinct_estimate(state), "DOUBLE"
 
 
 def _to_quantile(spec: Spec, ctx: PostContext) -> tuple[str, str]:
