@@ -75,10 +75,15 @@ def _strlen(spec: Spec, col: ColumnRef) -> str:
     return f"CAST({utf16_length(col.as_text)} AS VARCHAR)"
 
 
+# Java's String.toUpperCase/toLowerCase(Locale) differ from the root locale's only for these
+# languages (dotted and dotless i, and Lithuanian's dot above).
+_SPECIAL_CASING = ("tr", "az", "lt")
+
+
 def _case(function: str) -> Handler:
     def handler(spec: Spec, col: ColumnRef) -> str:
-        locale = spec.str("locale", None)
-        if locale not in (None, "") and not str(locale).lower().startswith("en"):
+        locale = str(spec.str("locale", None) or "")
+        if re.split(r"[-_]", locale.lower())[0] in _SPECIAL_CASING:
             raise Unsupported(
                 f"{spec.at('locale')}: locale [{locale}] is not supported by localdruid"
             )

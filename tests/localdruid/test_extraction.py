@@ -76,6 +76,9 @@ def test_strlen_upper_lower(druid: LocalDruid, fruit: str) -> None:
     }
     lower = extraction({"type": "lower", "locale": "en"})
     assert counts(druid, lower) == {None: 1, "": 1, "apple": 1, "banana": 1, "cherry": 1}
+    # Java cases every locale as the root locale but Turkish, Azeri and Lithuanian (those 501).
+    french = extraction({"type": "upper", "locale": "fr"})
+    assert counts(druid, french) == {None: 1, "": 1, "APPLE": 1, "BANANA": 1, "CHERRY": 1}
     typed = extraction({"type": "strlen"}, outputType="LONG")
     result = druid.query(groupby("xfruit", typed))
     assert [(r["event"]["x"], r["event"]["rows"]) for r in result] == [
@@ -317,6 +320,7 @@ def test_invalid_specs_answer_400(druid: LocalDruid, fruit: str, dimension: Any)
         groupby("xfruit", extraction({"type": "timeFormat", "locale": "fr"}, "__time")),
         groupby("xfruit", extraction({"type": "time", "timeFormat": "yyyy", "resultFormat": "yy"})),
         groupby("xfruit", extraction({"type": "lower", "locale": "tr"})),
+        groupby("xfruit", extraction({"type": "upper", "locale": "lt-LT"})),
         groupby("xfruit", extraction({"type": "stringFormat", "format": "%5s"})),
         groupby("xfruit", extraction({"type": "registeredLookup", "lookup": "wiki"})),
         groupby("xfruit", {"type": "lookup", "dimension": "name", "name": "wiki"}),
