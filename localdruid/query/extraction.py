@@ -231,10 +231,54 @@ def _offset(local: str, utc: str, colon: bool, zulu: bool) -> str:
     return text
 
 
+# Full day (Sunday first) and month names of some locales, as Java's locale data (CLDR) gives
+# them for Joda's EEEE and MMMM; stable across Java versions, unlike the abbreviated forms.
+_FULL_NAMES = {
+    "fr": (
+        "dimanche lundi mardi mercredi jeudi vendredi samedi",
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    ),
+    "de": (
+        "Sonntag Montag Dienstag Mittwoch Donnerstag Freitag Samstag",
+        "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    ),
+    "es": (
+        "domingo lunes martes miércoles jueves viernes sábado",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    ),
+    "it": (
+        "domenica lunedì martedì mercoledì giovedì venerdì sabato",
+        "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
+        "dicembre",
+    ),
+    "nl": (
+        "zondag maandag dinsdag woensdag donderdag vrijdag zaterdag",
+        "januari februari maart april mei juni juli augustus september oktober november december",
+    ),
+    "pt": (
+        "domingo segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado",
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    ),
+}
+
+
+def _locale_names(spec: Spec, pieces: list[str]) -> tuple[list[str], list[str]] | None:
+    """The day and month names of the timeFormat's locale; None for English. Other locales
+    print full names only (abbreviations and AM/PM differ between Java versions: 501)."""
+    locale = str(spec.str("locale", None) or "")
+    language = re.split(r"[-_]", locale.lower())[0]
+    if language in ("", "en"):
+        return None
+    names = _FULL_NAMES.get(language)
+    if names is None or any(p in ("%a", "%b", "%p") for p in pieces):
+        raise Unsupported(
+            f"{spec.at('locale')}: locale [{locale}] is not supported by localdruid for this "
+            "format (full day and month names are, in fr, de, es, it, nl and pt)"
+        )
+    return names[0].split(), names[1].split()
+
+
 def _time_format(spec: Spec, col: ColumnRef) -> str:
-    locale = spec.str("locale", None)
-    if locale not in (None, "") and not str(locale).lower().startswith("en"):
-        raise Unsupported(f"{spec.at('locale')}: locale [{locale}] is not supported by localdruid")
     if col.type != "LONG":
         raise Unsupported(
             f"{spec.path}: timeFormat of a non-LONG column is not supported by localdruid"
@@ -260,17 +304,33 @@ def _time_format(spec: Spec, col: ColumnRef) -> str:
         pieces = ["%Y-%m-%dT%H:%M:%S.%g", "\x00ISO"]
     else:
         pieces = timeutil.joda_strftime(fmt, spec.at("format"))
-    return f"CASE WHEN {col.sql} IS NOT NULL THEN {_print(pieces, millis, key)} END"
+    names = _locale_names(spec, pieces)
+    return f"CASE WHEN {col.sql} IS NOT NULL THEN {_print(pieces, millis, key, names)} END"
 
 
-def _print(pieces: list[str], millis: str, zone: str) -> str:
-    """Epoch milliseconds printed in a zone with joda_strftime's pieces."""
+def _print(
+    pieces: list[str],
+    millis: str,
+    zone: str,
+    names: tuple[list[str], list[str]] | None = None,
+) -> str:
+    """Epoch milliseconds printed in a zone with joda_strftime's pieces, with a locale's full
+    day and month `names` for %A and %B (strftime knows English only)."""
     utc = f"epoch_ms({millis})"
     local = f"timezone({literal(zone)}, timezone('UTC', {utc}))"
     parts = []
     text: list[str] = []
     for piece in pieces:
-        if piece.startswith("\x00"):
+        if names is not None and piece in ("%A", "%B"):
+            if text:
+                parts.append(f"strftime({local}, {literal(''.join(text))})")
+                text = []
+            days, months = names
+            if piece == "%A":
+                parts.append(f"[{', '.join(map(literal, days))}][dayofweek({local}) + 1]")
+            else:
+                parts.append(f"[{', '.join(map(literal, months))}][month({local})]")
+        elif piece.startswith("\x00"):
             if text:
                 parts.append(f"strftime({local}, {literal(''.join(text))})")
                 text = []

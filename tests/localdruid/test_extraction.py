@@ -142,6 +142,25 @@ def test_cascade_and_string_format(druid: LocalDruid, fruit: str) -> None:
     assert counts(druid, extraction(fmt))["<>"] == 2
 
 
+def test_time_format_with_a_locale(druid: LocalDruid, fruit: str) -> None:
+    """Full day and month names in the locale's language; the rows are 2024-01-01 00:00 to
+    04:00 UTC, a Sunday evening in Montreal and a Monday morning in Tokyo."""
+    montreal = {
+        "type": "timeFormat",
+        "format": "EEEE d MMMM yyyy",
+        "timeZone": "America/Montreal",
+        "locale": "fr",
+    }
+    assert counts(druid, extraction(montreal, "__time")) == {"dimanche 31 décembre 2023": 5}
+    tokyo = {"type": "timeFormat", "format": "EEEE, d. MMMM", "timeZone": "Asia/Tokyo"}
+    assert counts(druid, extraction({**tokyo, "locale": "de-DE"}, "__time")) == {
+        "Montag, 1. Januar": 5
+    }
+    assert counts(druid, extraction({**tokyo, "locale": "en-US"}, "__time")) == {
+        "Monday, 1. January": 5
+    }
+
+
 def test_time_format_with_a_time_zone(druid: LocalDruid, fruit: str) -> None:
     fn: dict[str, Any] = {
         "type": "timeFormat",
@@ -317,7 +336,12 @@ def test_invalid_specs_answer_400(druid: LocalDruid, fruit: str, dimension: Any)
         groupby("xfruit", extraction({"type": "timeFormat", "format": "ww"}, "__time")),
         groupby("xfruit", extraction({"type": "timeFormat", "granularity": "all"}, "__time")),
         groupby("xfruit", extraction({"type": "timeFormat", "timeZone": "+05:00"}, "__time")),
-        groupby("xfruit", extraction({"type": "timeFormat", "locale": "fr"}, "__time")),
+        groupby(
+            "xfruit", extraction({"type": "timeFormat", "format": "EEE", "locale": "fr"}, "__time")
+        ),
+        groupby(
+            "xfruit", extraction({"type": "timeFormat", "format": "EEEE", "locale": "ja"}, "__time")
+        ),
         groupby("xfruit", extraction({"type": "time", "timeFormat": "yyyy", "resultFormat": "yy"})),
         groupby("xfruit", extraction({"type": "lower", "locale": "tr"})),
         groupby("xfruit", extraction({"type": "upper", "locale": "lt-LT"})),
