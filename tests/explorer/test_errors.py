@@ -111,13 +111,22 @@ def test_query_druid_rejects_is_502_with_druids_message(users: dict[str, User]) 
         "q",
         {
             **TIMESERIES,
-            "aggregations": [{"type": "stringAny", "name": "any_page", "fieldName": "page"}],
+            "aggregations": [
+                {
+                    "type": "javascript",
+                    "name": "js",
+                    "fieldNames": ["added"],
+                    "fnAggregate": "function(current, a) { return current + a; }",
+                    "fnCombine": "function(a, b) { return a + b; }",
+                    "fnReset": "function() { return 0; }",
+                }
+            ],
             "post_aggregations": [],
         },
     )
     resp = _run(users["alice"])
     assert resp.status_code == 502
-    assert "stringAny" in resp.json()["detail"]
+    assert "javascript" in resp.json()["detail"]
 
 
 @pytest.mark.parametrize(
