@@ -161,16 +161,14 @@ def _subtotals_sql(plan: AggregatePlan, dims: list[Dimension], subtotals: list[s
     the rows again gives what merging those groups gives."""
     parts = []
     for k, names in enumerate(subtotals):
-        if any(a.kind == "grouping" for a in plan.aggregates):
-            aggregates = [
-                grouping_id(a, names) if a.kind == "grouping" else a for a in plan.aggregates
-            ]
-            plan = replace(plan, aggregates=aggregates)
+        # A grouping aggregator's value depends on the subtotal; the others do not.
+        aggregates = [grouping_id(a, names) if a.kind == "grouping" else a for a in plan.aggregates]
+        subtotal = replace(plan, aggregates=aggregates)
         columns = [
             (f"d{i}", d.sql if d.name in names else f"CAST(NULL AS {SQL_TYPES[d.type]})")
             for i, d in enumerate(dims)
         ]
-        grouped = plan.with_post(plan.aggregate_sql(columns))
+        grouped = subtotal.with_post(subtotal.aggregate_sql(columns))
         part = grouped.wrap(f"SELECT {k} AS __set, * FROM (", ") AS s")
         if not names and not plan.bucketed:
             # Grouped by nothing, SQL answers one row even over no rows; Druid answers none.
